@@ -1,0 +1,1 @@
+"""Policy knowledge base: documents, chunking, hybrid retrieval and answer extraction."""

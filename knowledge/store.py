@@ -1,0 +1,249 @@
+"""Documents and their full change history in SQLite (WAL) or PostgreSQL, via SQLAlchemy Core."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, fields, replace
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+
+from .db import open_engine
+from .document import Document, Validity, parse_kind, parse_validity
+from .errors import DocumentNotFound
+
+metadata = MetaData()
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("doc_number", String(200), nullable=False, default=""),
+    Column("issuer", String(200), nullable=False, default=""),
+    Column("region", String(200), nullable=False, default=""),
+    Column("written_date", Date),
+    Column("published_date", Date),
+    Column("effective_date", Date),
+    Column("expiry_date", Date),
+    Column("validity", String(16), nullable=False),
+    Column("source_url", Text, nullable=False, default=""),
+    Column("interprets", String(200), nullable=False, default=""),
+    Column("replaced_by", String(200), nullable=False, default=""),
+    Column("department", String(200), nullable=False, default=""),
+    Column("tags", Text, nullable=False, default="[]"),
+    Column("body", Text, nullable=False),
+    Column("source_path", Text, nullable=False, default=""),
+    Column("content_hash", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+document_versions = Table(
+    "document_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("doc_id", String(200), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Column("snapshot", Text, nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("doc_id", "version", name="uq_document_version"),
+)
+
+_DATE_FIELDS = ("written_date", "published_date", "effective_date", "expiry_date")
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a write did: created, updated, relabelled, retired or unchanged."""
+
+    doc_id: str
+    action: str
+    version: int
+
+
+@dataclass(frozen=True)
+class Version:
+    """One entry in a document's history."""
+
+    doc_id: str
+    version: int
+    action: str
+    note: str
+    changed_at: datetime
+    document: Document
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _row(doc: Document) -> dict[str, Any]:
+    values = {f.name: getattr(doc, f.name) for f in fields(Document)}
+    values["kind"] = doc.kind.value
+    values["validity"] = doc.validity.value
+    values["tags"] = json.dumps(list(doc.tags), ensure_ascii=False)
+    values["content_hash"] = doc.content_hash
+    return values
+
+
+def _document(row: Any) -> Document:
+    mapping = dict(row._mapping)
+    values = {f.name: mapping[f.name] for f in fields(Document)}
+    values["kind"] = parse_kind(mapping["kind"])
+    values["validity"] = parse_validity(mapping["validity"])
+    values["tags"] = tuple(json.loads(mapping["tags"] or "[]"))
+    return Document(**values)
+
+
+def _snapshot(doc: Document) -> str:
+    data = asdict(doc)
+    data["kind"] = doc.kind.value
+    data["validity"] = doc.validity.value
+    for name in _DATE_FIELDS:
+        value = data[name]
+        data[name] = value.isoformat() if isinstance(value, date) else None
+    return json.dumps(data, ensure_ascii=False)
+
+
+def _from_snapshot(text: str) -> Document:
+    data = json.loads(text)
+    for name in _DATE_FIELDS:
+        data[name] = date.fromisoformat(data[name]) if data[name] else None
+    data["kind"] = parse_kind(data["kind"])
+    data["validity"] = parse_validity(data["validity"])
+    data["tags"] = tuple(data["tags"])
+    return Document(**data)
+
+
+class DocumentStore:
+    """Current documents plus an append-only history of every change."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        metadata.create_all(engine)
+
+    @classmethod
+    def open(cls, url: str) -> DocumentStore:
+        """Open (and create if needed) the store at a SQLAlchemy URL."""
+        return cls(open_engine(url))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def upsert(self, doc: Document, note: str = "", action: str = "") -> Change:
+        """Insert or update a document; unchanged content writes nothing; ``action`` names the change."""
+        with self.engine.begin() as conn:
+            current = conn.execute(select(documents).where(documents.c.id == doc.id).with_for_update()).first()
+            if current is None:
+                action, version = "created", 1
+                conn.execute(insert(documents).values(**_row(doc), version=version, updated_at=_now()))
+            else:
+                if _snapshot(_document(current)) == _snapshot(doc):
+                    return Change(doc.id, "unchanged", current.version)
+                action = action or ("updated" if current.content_hash != doc.content_hash else "relabelled")
+                version = current.version + 1
+                conn.execute(
+                    update(documents)
+                    .where(documents.c.id == doc.id)
+                    .values(**_row(doc), version=version, updated_at=_now())
+                )
+            self._record(conn, doc, version, action, note)
+        return Change(doc.id, action, version)
+
+    def retire(self, doc_id: str, validity: Validity, replaced_by: str = "", note: str = "") -> Change:
+        """Relabel a document as 已废止 / 失效 / 已修改, optionally naming its replacement."""
+        doc = self.get(doc_id)
+        if replaced_by:
+            self.get(replaced_by)  # the replacement must exist
+        changed = replace(doc, validity=validity, replaced_by=replaced_by or doc.replaced_by)
+        return self.upsert(changed, note=note or f"标注为{validity.value}", action="retired")
+
+    def delete(self, doc_id: str, note: str = "") -> Change:
+        """Remove a document; its history stays."""
+        doc = self.get(doc_id)
+        with self.engine.begin() as conn:
+            version = conn.execute(select(documents.c.version).where(documents.c.id == doc_id)).scalar_one() + 1
+            conn.execute(delete(documents).where(documents.c.id == doc_id))
+            self._record(conn, doc, version, "deleted", note)
+        return Change(doc_id, "deleted", version)
+
+    def _record(self, conn: Any, doc: Document, version: int, action: str, note: str) -> None:
+        conn.execute(
+            insert(document_versions).values(
+                doc_id=doc.id, version=version, action=action, note=note, snapshot=_snapshot(doc), changed_at=_now()
+            )
+        )
+
+    def get(self, doc_id: str) -> Document:
+        """The current document, or DocumentNotFound."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(documents).where(documents.c.id == doc_id)).first()
+        if row is None:
+            raise DocumentNotFound(doc_id)
+        return _document(row)
+
+    def find(self, doc_id: str) -> Document | None:
+        try:
+            return self.get(doc_id)
+        except DocumentNotFound:
+            return None
+
+    def all(self) -> Iterator[Document]:
+        """Every current document, ordered by id."""
+        with self.engine.connect() as conn:
+            for row in conn.execute(select(documents).order_by(documents.c.id)):
+                yield _document(row)
+
+    def hashes(self) -> dict[str, str]:
+        """doc id → content hash: what the index must agree with."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(documents.c.id, documents.c.content_hash))
+            return {row.id: row.content_hash for row in rows}
+
+    def revision(self) -> int:
+        """Grows with every write, so readers can tell cheaply whether anything changed."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.max(document_versions.c.id))).scalar_one() or 0)
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(documents)).scalar_one())
+
+    def history(self, doc_id: str) -> list[Version]:
+        """Every recorded version of a document, oldest first."""
+        query = select(document_versions).where(document_versions.c.doc_id == doc_id).order_by(document_versions.c.version)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        if not rows:
+            raise DocumentNotFound(doc_id)
+        return [
+            Version(r.doc_id, r.version, r.action, r.note, r.changed_at, _from_snapshot(r.snapshot)) for r in rows
+        ]
+
+    def interpretations_of(self, doc_id: str) -> list[Document]:
+        """Interpretations (解读) that explain the given policy."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(documents).where(documents.c.interprets == doc_id).order_by(documents.c.id))
+            return [_document(r) for r in rows]

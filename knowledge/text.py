@@ -1,0 +1,48 @@
+"""Text normalisation shared by indexing and querying: script, width, tokens, sentences."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import jieba
+import opencc
+
+jieba.setLogLevel(60)  # jieba prints its dictionary loading at INFO; keep CLI output clean
+
+_SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|\n+")
+_SPACE = re.compile(r"[ \t\u3000\xa0]+")
+_TOKEN_KEEP = re.compile(r"[\w\u4e00-\u9fff]")
+# question words carry no topic; dropping them from BM25 queries sharpens matching
+_STOPWORDS = frozenset(
+    "的 了 是 在 和 与 及 或 吗 呢 吧 啊 么 什么 怎么 怎样 如何 哪些 哪个 哪里 多少 几 是否 有没有 可以 能否 能 要 "
+    "需要 请问 我 我们 你 你们 他 她 它 这 那 这个 那个 有 没有 都 也 就 还 对 为 被 把 给 从 向 等 之 其 该 "
+    "中 上 下 时 后 前 以 于 由 将 并 而 则 又 及其 以及 一个 一些 哪 谁".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def normalize(text: str) -> str:
+    """Fold width (NFKC), traditional to simplified script, and runs of spaces, for matching only."""
+    folded = unicodedata.normalize("NFKC", text)
+    return _SPACE.sub(" ", _t2s().convert(folded)).strip()
+
+
+def tokenize(text: str) -> list[str]:
+    """jieba tokens of the normalised text, lower-cased, without stop words and punctuation."""
+    tokens = []
+    for token in jieba.lcut_for_search(normalize(text).lower()):
+        token = token.strip()
+        if token and token not in _STOPWORDS and _TOKEN_KEEP.search(token):
+            tokens.append(token)
+    return tokens
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split at 。！？； and line breaks, keeping the punctuation with its sentence."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
