@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
 from knowledge.embedding import Embedder, load_embedder
-from knowledge.settings import M3E_SMALL
+from knowledge.settings import M3E_SMALL, Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -28,3 +29,28 @@ def embedder() -> Embedder:
     model = load_embedder(M3E_SMALL)
     model.embed_queries(["预热"])
     return model
+
+
+@pytest.fixture(scope="session")
+def sample_template(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
+    """The sample knowledge base ingested once (SQLite + index); tests copy it instead of re-embedding."""
+    from knowledge.base import KnowledgeBase
+
+    root = tmp_path_factory.mktemp("sample-kb")
+    settings = Settings()
+    settings.store.url = f"sqlite:///{root}/kb.db"
+    settings.index.dir = root / "index"
+    kb = KnowledgeBase.open(settings, embedder)
+    report = kb.ingest([SAMPLE_DIR])
+    assert not report.errors, report.errors
+    kb.close()
+    return root
+
+
+def copy_sample(template: Path, target: Path) -> Settings:
+    """A private, writable copy of the ingested sample knowledge base, and settings pointing at it."""
+    shutil.copytree(template, target, dirs_exist_ok=True)
+    settings = Settings()
+    settings.store.url = f"sqlite:///{target}/kb.db"
+    settings.index.dir = target / "index"
+    return settings

