@@ -64,6 +64,7 @@ class KnowledgeBase:
         self._generation: Path | None = None
         self._docs: dict[str, Document] = {}
         self._revision = -1
+        self._retriever: Retriever | None = None
         self.extraction = ExtractionSettings(threshold=settings.retrieval.answer_threshold)
 
     @classmethod
@@ -222,8 +223,12 @@ class KnowledgeBase:
         return found[0] if found else None
 
     def retriever(self) -> Retriever:
-        r = self.settings.retrieval
-        return Retriever(self.index, self.embedder, self.documents, r.dense_weight, r.candidates)
+        """The retriever over the current index (rebuilt only when the index object changes)."""
+        index = self.index
+        if self._retriever is None or self._retriever.index is not index:
+            r = self.settings.retrieval
+            self._retriever = Retriever(index, self.embedder, self.documents, r.dense_weight, r.candidates)
+        return self._retriever
 
     def search(self, question: str, top_k: int = 5, filters: Filters | None = None) -> list[Passage]:
         """The best passages for a question, with raw scores and citations."""

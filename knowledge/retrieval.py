@@ -82,12 +82,17 @@ class Retriever:
         self.documents = documents
         self.dense_weight = dense_weight
         self.candidates = candidates
+        self._allowed_cache: dict[tuple[int, int, Filters], np.ndarray | None] = {}
 
     def _allowed(self, filters: Filters) -> np.ndarray | None:
+        """Index rows the filters admit, or None when they admit everything (the fast path)."""
         docs = self.documents()
-        if filters.is_default and not any(d.validity.is_retired for d in docs.values()):
-            return None
-        return self.index.rows_of(doc_id for doc_id, doc in docs.items() if filters.allows(doc))
+        key = (id(docs), len(self.index), filters)
+        if key not in self._allowed_cache:
+            allowed = [doc_id for doc_id, doc in docs.items() if filters.allows(doc)]
+            rows = None if len(allowed) == len(docs) else self.index.rows_of(allowed)
+            self._allowed_cache = {key: rows}  # one entry: filters rarely change between queries
+        return self._allowed_cache[key]
 
     def search(self, question: str, top_k: int = 5, filters: Filters | None = None) -> list[Passage]:
         """The top_k passages for a question, best first."""
