@@ -139,7 +139,7 @@ class KnowledgeBase:
         done = 0
         for doc in docs:
             batch.append(doc)
-            if sum(len(d.body) for d in batch) > 200_000 or doc is docs[-1]:
+            if sum(len(d.body) for d in batch) > 30_000 or doc is docs[-1]:
                 self._embed_batch(batch)
                 done += len(batch)
                 batch = []

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from knowledge.embedding import Embedder, load_embedder
 from knowledge.settings import M3E_SMALL, Settings
+
+from .servers import RASA, Stack, assistant_stack
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -54,3 +57,15 @@ def copy_sample(template: Path, target: Path) -> Settings:
     settings.store.url = f"sqlite:///{target}/kb.db"
     settings.index.dir = target / "index"
     return settings
+
+
+@pytest.fixture(scope="session")
+def stack(sample_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The real action server and Rasa server, over a private copy of the sample knowledge base."""
+    if not RASA.exists():
+        pytest.skip("Rasa is not installed in .venv-rasa (make setup installs it)")
+    work = tmp_path_factory.mktemp("stack")
+    settings = copy_sample(sample_template, work / "kb")
+    knowledge_env = {"POLICY_STORE__URL": settings.store.url, "POLICY_INDEX__DIR": str(settings.index.dir)}
+    with assistant_stack(work, knowledge_env) as running_stack:
+        yield running_stack

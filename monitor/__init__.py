@@ -1,0 +1,1 @@
+"""Conversation log and opinion analysis."""
