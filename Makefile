@@ -11,14 +11,15 @@ PY := $(VENV)/bin/python
 # the CPU build of torch lies on disk on this machine kind; without it pip would fetch a CUDA build
 WHEELS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
 # Rasa writes to ~/.config, ~/.keras and the temp dir: keep them inside the project
-RASA_ENV := HOME=$(CURDIR)/var/rasa-home TMPDIR=$(CURDIR)/var/tmp
+RASA_ENV := HOME=$(CURDIR)/var/rasa-home TMPDIR=$(CURDIR)/var/tmp RASA_TELEMETRY_ENABLED=false
 RASA_MODEL := var/models/policy-assistant.tar.gz
 BOT_FILES := config.yml $(wildcard bot/*.yml bot/data/*.yml bot/jieba/*)
 
-.PHONY: help setup setup-py setup-rasa sample model run test bench lint clean
+.PHONY: help setup setup-py setup-rasa sample model run ask test bench lint clean
 
 help:
-	@echo "make run    set up everything and run the assistant on the sample knowledge base"
+	@echo "make run    set up everything and run the assistant (chat page on http://127.0.0.1:8000/)"
+	@echo "make ask    question prompt on the command line, no servers"
 	@echo "make test   set up everything and run all tests"
 	@echo "make bench  print the retrieval benchmark on ../shared/data"
 
@@ -32,7 +33,7 @@ $(VENV)/.installed: requirements.txt
 $(RASA_VENV)/.installed: constraints-rasa.txt
 	@test -n "$(PY310)" || { echo "CPython 3.10 not found (pyenv install 3.10)"; exit 1; }
 	$(PY310) -m venv $(RASA_VENV)
-	$(RASA_VENV)/bin/pip install --quiet -c constraints-rasa.txt rasa==3.6.21
+	$(RASA_VENV)/bin/pip install --quiet -c constraints-rasa.txt "rasa[jieba]==3.6.21"
 	touch $@
 
 setup-py: $(VENV)/.installed
@@ -51,7 +52,17 @@ $(RASA_MODEL): $(RASA_VENV)/.installed $(BOT_FILES)
 		--out var/models --fixed-model-name policy-assistant
 model: $(RASA_MODEL)
 
+# ports are settings: override on the command line, e.g. make run API_PORT=8080
+API_PORT ?= 8000
+RASA_PORT ?= 5005
+ACTIONS_PORT ?= 5055
 run: setup
+	@mkdir -p var/rasa-home var/tmp
+	ACTIONS_PORT=$(ACTIONS_PORT) RASA_PORT=$(RASA_PORT) POLICY_SERVER__PORT=$(API_PORT) \
+	POLICY_RASA__URL=http://127.0.0.1:$(RASA_PORT) POLICY_RASA__ACTIONS_URL=http://127.0.0.1:$(ACTIONS_PORT) \
+	$(VENV)/bin/honcho start -f Procfile
+
+ask: sample
 	$(PY) -m knowledge ask
 
 test: setup

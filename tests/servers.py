@@ -84,6 +84,7 @@ def assistant_stack(workdir: Path, knowledge_env: dict[str, str]) -> Iterator[St
         "HOME": str(ROOT / "var" / "rasa-home"),
         "TMPDIR": str(ROOT / "var" / "tmp"),
         "ACTION_ENDPOINT_URL": f"{actions_url}/webhook",
+        "RASA_TELEMETRY_ENABLED": "false",
     }
     for folder in ("rasa-home", "tmp"):
         (ROOT / "var" / folder).mkdir(parents=True, exist_ok=True)
