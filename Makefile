@@ -36,9 +36,15 @@ $(RASA_VENV)/.installed: constraints-rasa.txt
 	$(RASA_VENV)/bin/pip install --quiet -c constraints-rasa.txt "rasa[jieba]==3.6.21"
 	touch $@
 
+# Debian's Chromium (page tests) and a CJK font (pages, charts); no browser download
+var/.system-packages:
+	@command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; }
+	mkdir -p var && touch $@
+
 setup-py: $(VENV)/.installed
 setup-rasa: $(RASA_VENV)/.installed
-setup: setup-py setup-rasa sample model
+setup: var/.system-packages setup-py setup-rasa sample model
 
 # the sample knowledge base is ingested on first start; re-ingesting unchanged files is a no-op
 var/index/CURRENT: $(VENV)/.installed $(wildcard knowledge/sample/*.md)
