@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,11 +12,18 @@ from sqlalchemy import text
 
 from knowledge.db import open_engine
 from knowledge.privacy import mask_personal_data
-from knowledge.workorders import WorkOrderKind, WorkOrderNotFound, WorkOrderStore, session_key
+from knowledge.workorders import (
+    WorkOrderKind,
+    WorkOrderNotFound,
+    WorkOrderStore,
+    WorkOrderUnavailable,
+    session_key,
+    work_orders,
+)
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 # 2026-11-28 17:30 UTC is already 2026-11-29 01:30 in Beijing
-LATE_EVENING_UTC = datetime(2026, 11, 28, 17, 30, tzinfo=timezone.utc)
+LATE_EVENING_UTC = datetime(2026, 11, 28, 17, 30, tzinfo=UTC)
 
 
 class Clock:
@@ -48,7 +55,7 @@ def _postgres_store(clock: Clock) -> Iterator[WorkOrderStore]:
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock(datetime(2026, 11, 28, 2, 0, tzinfo=timezone.utc))
+    return Clock(datetime(2026, 11, 28, 2, 0, tzinfo=UTC))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -147,3 +154,11 @@ def test_personal_numbers_are_masked(raw: str, masked: str) -> None:
 def test_ordinary_numbers_are_left_alone() -> None:
     plain = "工单GD20261128-0001，2023-06-19发布，最高30万元（300000元），拨打12345或12329，青人社发〔2023〕9号"
     assert mask_personal_data(plain) == plain
+
+
+def test_a_failed_write_raises_without_leaking_the_phone(store: WorkOrderStore) -> None:
+    work_orders.drop(store.engine)
+    with pytest.raises(WorkOrderUnavailable) as error:
+        store.create(WorkOrderKind.COMPLAINT, phone="13812345678", transcript="用户：13812345678")
+    assert error.value.status == 503
+    assert "13812345678" not in str(error.value) and error.value.__cause__ is None

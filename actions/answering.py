@@ -1,0 +1,235 @@
+"""Answers from the knowledge base: a new question, a follow-up about the current document, a chosen document."""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from knowledge.answer import extract_answer
+from knowledge.base import KnowledgeBase
+from knowledge.document import Answer, Citation, Document, Kind, Validity
+from knowledge.errors import InvalidQuery, KnowledgeError
+from knowledge.retrieval import Filters
+
+from . import replies
+from .clarify import ambiguous_documents, label, naming_words, question_words, subject_id
+from .conversation import Turn
+from .payload import ButtonPayload, CitationRole, Reply, ReplyKind, button, cite, make_payload, slots
+from .provider import KnowledgeProvider
+
+log = logging.getLogger(__name__)
+
+OFFER_HUMAN_AFTER = 2  # consecutive unanswered turns before a 转人工 button is offered
+FOLLOWUP_PASSAGES = 5
+CLOSEST_PASSAGES = 3
+
+
+def human_button() -> ButtonPayload:
+    return button(replies.HUMAN_BUTTON, "request_human")
+
+
+def related_ids(kb: KnowledgeBase, doc: Document) -> tuple[str, ...]:
+    """A document with its current 解读 and, when amended, its amendment: what "this policy" covers."""
+    ids = [doc.id]
+    interpretation = kb.interpretation_of(doc.id)
+    if interpretation is not None:
+        ids.append(interpretation.id)
+    if doc.validity is Validity.AMENDED and doc.replaced_by in kb.documents():
+        ids.append(doc.replaced_by)
+    return tuple(ids)
+
+
+def closest_department(kb: KnowledgeBase, answer: Answer | None) -> str:
+    """The department of the best-ranked document whose title or tags share a word with the question;
+    a document that is merely the least unrelated one names no department worth calling."""
+    if answer is None:
+        return ""
+    docs = kb.documents()
+    for passage in answer.passages[:CLOSEST_PASSAGES]:
+        doc = docs.get(passage.doc_id)
+        if doc is not None and naming_words(answer.question, [label(doc)]):
+            return doc.department or doc.issuer
+    return ""
+
+
+def answer_reply(kb: KnowledgeBase, answer: Answer, turn: Turn, question: str) -> Reply:
+    """The quoted answer with its citation, status warnings, the 解读 pointer, and the new context slots."""
+    assert answer.passage is not None
+    docs = kb.documents()
+    doc = docs.get(answer.passage.doc_id) or kb.get(answer.passage.doc_id)
+    subject = docs.get(subject_id(doc.id, docs), doc) if doc.kind is Kind.INTERPRETATION else doc
+    replacement = docs.get(doc.replaced_by) if doc.replaced_by else None
+    interpreted = Citation.of(subject) if subject is not doc else None
+    interpretation = kb.interpretation_of(doc.id) if doc.kind is Kind.POLICY else None
+    notice = replies.status_notice(doc, replacement)
+    citations = [cite(answer.passage.citation, CitationRole.QUOTED)]
+    if interpreted is not None:
+        citations.append(cite(interpreted, CitationRole.INTERPRETED))
+    buttons = []
+    if replacement is not None and notice:
+        citations.append(cite(Citation.of(replacement), CitationRole.REPLACEMENT))
+        buttons.append(button("查看现行规定", "choose_document", doc_id=replacement.id))
+    text = replies.answer_text(
+        answer.text, answer.passage.citation, notice=notice, interpreted=interpreted, interpretation=interpretation
+    )
+    payload = make_payload(
+        ReplyKind.ANSWER, turn.intent, answered=True, confidence=answer.confidence, citations=citations, buttons=buttons
+    )
+    events = slots(current_doc_id=subject.id, current_topic=subject.title, last_question=question, failed_turns=0.0)
+    return Reply(text, payload, events)
+
+
+def no_answer_reply(
+    kb: KnowledgeBase, answer: Answer | None, turn: Turn, question: str, document: Document | None = None
+) -> Reply:
+    """The honest no-answer; counts the failure and offers a person after repeated ones."""
+    failed = turn.failed_turns + 1
+    offer = failed >= OFFER_HUMAN_AFTER
+    department = (document.department or document.issuer) if document is not None else closest_department(kb, answer)
+    payload = make_payload(
+        ReplyKind.NO_ANSWER,
+        turn.intent,
+        confidence=answer.confidence if answer else 0.0,
+        buttons=[human_button()] if offer else [],
+    )
+    events = slots(failed_turns=float(failed), last_question=question)
+    return Reply(replies.no_answer_text(department, document, offer), payload, events)
+
+
+def clarify_reply(candidates: list[Document], answer: Answer, turn: Turn, question: str) -> Reply:
+    """Ask which policy is meant; the answer waits for action_answer_chosen_document."""
+    buttons = [button(replies.quoted_title(doc.title), "choose_document", doc_id=doc.id) for doc in candidates]
+    payload = make_payload(
+        ReplyKind.CLARIFY,
+        turn.intent,
+        confidence=answer.confidence,
+        citations=[cite(Citation.of(doc), CitationRole.CHOICE) for doc in candidates],
+        buttons=buttons,
+    )
+    events = slots(current_doc_id=None, current_topic=question, last_question=question, failed_turns=0.0)
+    return Reply(replies.clarify_text(candidates), payload, events)
+
+
+def reply_to_question(kb: KnowledgeBase, turn: Turn, question: str) -> Reply:
+    """A new question: clarify between close policies, answer with a citation, or say honestly there is none."""
+    answer = kb.answer(question)
+    # before the confidence check: a vague question ("创业补贴怎么申请") often has no confident answer
+    # precisely because it fits two policies; the choice makes it answerable
+    candidates = ambiguous_documents(question, answer.passages, kb.documents())
+    if candidates:
+        return clarify_reply(candidates, answer, turn, question)
+    if not answer.answered:
+        return no_answer_reply(kb, answer, turn, question)
+    return answer_reply(kb, answer, turn, question)
+
+
+def changes_topic(kb: KnowledgeBase, question: str, answer: Answer, current: Document) -> bool:
+    """Whether a general answer is about another subject the question names (``那低保呢``) than the current one."""
+    if not answer.answered or answer.passage is None:
+        return False
+    docs = kb.documents()
+    other = docs.get(subject_id(answer.passage.doc_id, docs))
+    if other is None or other.id in related_ids(kb, current):
+        return False
+    return any(word in label(other) and word not in label(current) for word in question_words(question))
+
+
+def reply_to_followup(kb: KnowledgeBase, turn: Turn) -> Reply:
+    """A follow-up answered from the current document, unless it names another topic."""
+    current = kb.documents().get(turn.current_doc_id)
+    if current is None:
+        return reply_to_question(kb, turn, turn.text)
+    filters = Filters(doc_ids=related_ids(kb, current), include_retired=current.validity.is_retired)
+    answer = kb.answer(turn.text, filters)
+    if not answer.answered:
+        # the topic helps find the passages, but only the follow-up's own words may decide the answer:
+        # judged on the combined text, the topic's words alone would make any passage look relevant
+        passages = kb.search(f"{turn.current_topic or current.title} {turn.text}", FOLLOWUP_PASSAGES, filters)
+        answer = extract_answer(turn.text, passages, kb.index.idf, kb.extraction)
+    if answer.answered:
+        return answer_reply(kb, answer, turn, turn.text)
+    general = kb.answer(turn.text)
+    if changes_topic(kb, turn.text, general, current):
+        return reply_to_question(kb, turn, turn.text)
+    return no_answer_reply(kb, answer, turn, turn.text, document=current)
+
+
+def reply_to_choice(kb: KnowledgeBase, turn: Turn) -> Reply:
+    """The pending question answered from the document the user picked (retired ones included, and flagged)."""
+    doc = kb.documents().get(turn.chosen_doc_id or turn.current_doc_id)
+    if doc is None:
+        payload = make_payload(ReplyKind.NO_ANSWER, turn.intent)
+        return Reply(replies.unknown_document_text(), payload, slots(current_doc_id=None))
+    question = turn.last_question or doc.title
+    answer = kb.answer(question, Filters(doc_ids=related_ids(kb, doc), include_retired=True))
+    if answer.answered:
+        return answer_reply(kb, answer, turn, question)
+    reply = no_answer_reply(kb, answer, turn, question, document=doc)
+    return Reply(reply.text, reply.payload, [*reply.events, *slots(current_doc_id=doc.id, current_topic=doc.title)])
+
+
+async def consult(knowledge: KnowledgeProvider, work: Callable[[KnowledgeBase], Reply], turn: Turn) -> Reply:
+    """Run ``work`` on the knowledge base; a bad question or an unavailable knowledge base still gets a reply."""
+    try:
+        return await knowledge.run(work)
+    except InvalidQuery as error:
+        return Reply(f"{error.message}。请换个简短的说法再问。", make_payload(ReplyKind.NO_ANSWER, turn.intent))
+    except KnowledgeError as error:
+        log.error("knowledge base unavailable (%s): %s", error.code, error.message)
+        payload = make_payload(ReplyKind.ERROR, turn.intent, buttons=[human_button()])
+        return Reply(replies.unavailable_text(), payload)
+
+
+def log_reply(action: str, reply: Reply) -> None:
+    """One line per reply, without any user text: what kind, whether answered, which documents."""
+    p = reply.payload
+    log.info(
+        "%s: %s answered=%s confidence=%.2f docs=%s", action, p["reply"], p["answered"], p["confidence"], p["doc_ids"]
+    )
+
+
+class KnowledgeAction(Action, ABC):
+    """An action that replies from the knowledge base, which it refreshes first."""
+
+    def __init__(self, knowledge: KnowledgeProvider) -> None:
+        self.knowledge = knowledge
+
+    @abstractmethod
+    def reply(self, kb: KnowledgeBase, turn: Turn) -> Reply:
+        """The reply to this turn (runs in a worker thread)."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        turn = Turn.of(tracker)
+        reply = await consult(self.knowledge, lambda kb: self.reply(kb, turn), turn)
+        log_reply(self.name(), reply)
+        return reply.send(dispatcher)
+
+
+class ActionAnswerPolicyQuestion(KnowledgeAction):
+    def name(self) -> str:
+        return "action_answer_policy_question"
+
+    def reply(self, kb: KnowledgeBase, turn: Turn) -> Reply:
+        return reply_to_question(kb, turn, turn.text)
+
+
+class ActionAnswerFollowup(KnowledgeAction):
+    def name(self) -> str:
+        return "action_answer_followup"
+
+    def reply(self, kb: KnowledgeBase, turn: Turn) -> Reply:
+        return reply_to_followup(kb, turn)
+
+
+class ActionAnswerChosenDocument(KnowledgeAction):
+    def name(self) -> str:
+        return "action_answer_chosen_document"
+
+    def reply(self, kb: KnowledgeBase, turn: Turn) -> Reply:
+        return reply_to_choice(kb, turn)
