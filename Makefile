@@ -79,7 +79,7 @@ bench: setup-py
 
 lint: setup-py
 	$(VENV)/bin/ruff check knowledge monitor api actions tests bench
-	$(VENV)/bin/mypy knowledge
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf var

@@ -164,7 +164,8 @@ class Citation:
 
     def format(self) -> str:
         """One line in Chinese for chat channels."""
-        parts = [f"《{self.title}》"]
+        title = self.title if self.title.startswith("《") else f"《{self.title}》"
+        parts = [title]
         if self.doc_number:
             parts.append(self.doc_number)
         if self.issuer:

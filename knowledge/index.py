@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import math
 import logging
+import math
 import os
 import shutil
 import time
@@ -80,7 +80,7 @@ class HybridIndex:
         rows = self.doc_rows.pop(doc_id, [])
         self.doc_hashes.pop(doc_id, None)
         if rows:
-            self.vectors.remove_ids(np.asarray(rows, dtype=np.int64))
+            self.vectors.remove_ids(faiss.IDSelectorBatch(np.asarray(rows, dtype=np.int64)))
             for fid in rows:
                 self.chunks.pop(fid, None)
                 self.tokens.pop(fid, None)
@@ -105,8 +105,11 @@ class HybridIndex:
         if not self.chunks or (allowed is not None and len(allowed) == 0):
             return []
         params = None
+        selector = None  # kept referenced for the duration of the search
         if allowed is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed.astype(np.int64)))
+            selector = faiss.IDSelectorBatch(allowed.astype(np.int64))
+            params = faiss.SearchParameters()
+            params.sel = selector
         k = min(k, len(self.chunks) if allowed is None else len(allowed))
         scores, ids = self.vectors.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k, params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
@@ -180,7 +183,7 @@ class HybridIndex:
                 f"POLICY_INDEX__MODEL is {model!r}; rebuild it with `python -m knowledge reindex`"
             )
         index = cls(model, int(manifest["dim"]))
-        index.vectors = faiss.read_index(str(generation / VECTORS))
+        index.vectors = faiss.read_index(str(generation / VECTORS))  # type: ignore[assignment]
         if index.vectors.d != index.dim or index.vectors.ntotal != manifest["count"]:
             raise IndexMismatch(
                 f"index at {generation}: manifest says {manifest['count']} vectors of dimension {manifest['dim']}, "
