@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,6 @@ from sqlalchemy import (
     DateTime,
     Engine,
     Float,
-    Integer,
     MetaData,
     String,
     Table,
@@ -83,7 +82,7 @@ class Turn:
     handoff: bool = False
     turn_key: str | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def masked(self) -> Turn:
         """The same turn with phone, ID-card and bank-card numbers masked."""

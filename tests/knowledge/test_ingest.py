@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from knowledge.base import KnowledgeBase
+from knowledge.embedding import Embedder
 from knowledge.retrieval import Filters
 from knowledge.text import normalize
-
-from knowledge.embedding import Embedder
 
 from ..conftest import SAMPLE_DIR, copy_sample, shared_file
 
