@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from knowledge.store import DocumentStore
-from monitor.log import ConversationLog, LogWriter
+from monitor.log import ConversationLog, LogWriter, load_or_create_salt
 
 from . import chat, health, telegram, wechat
 from .assistant import Assistant, RateLimiter
@@ -32,12 +32,14 @@ def create_app(settings: AppSettings) -> FastAPI:
         async with httpx.AsyncClient(timeout=timeout) as client:
             store = DocumentStore.open(settings.store.url)
             conversation_log = ConversationLog.open(settings.log_url)
-            writer = LogWriter(conversation_log, Path(settings.conversation_log.spool))
+            spool = Path(settings.conversation_log.spool)
+            salt = settings.conversation_log.salt.get_secret_value() or load_or_create_salt(spool.with_name("log-salt"))
+            writer = LogWriter(conversation_log, spool)
             assistant = Assistant(
                 RasaClient(settings.rasa.url, client),
                 writer,
                 RateLimiter(settings.chat.rate_limit, settings.chat.rate_storage),
-                settings.conversation_log.salt.get_secret_value(),
+                salt,
                 settings.chat.max_chars,
             )
             app.state.settings = settings

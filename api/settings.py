@@ -29,17 +29,17 @@ class LogSettings(BaseModel):
     """The conversation log."""
 
     url: str = Field("", description="SQLAlchemy URL of the conversation log; empty: the store's URL")
-    salt: SecretStr = Field(SecretStr("dev-only-salt"), description="salt for hashing user ids")
+    salt: SecretStr = Field(SecretStr(""), description="salt for hashing user ids; empty: a random one kept in var/log-salt")
     spool: str = Field("var/log-spool.jsonl", description="where turns wait when the log database is down")
 
 
 class WeChatSettings(BaseModel):
     """WeChat official account (公众号) callback."""
 
-    enabled: bool = False
-    token: SecretStr = SecretStr("")
-    app_id: str = ""
-    app_secret: SecretStr = SecretStr("")
+    enabled: bool = Field(False, description="serve the /wechat callback")
+    token: SecretStr = Field(SecretStr(""), description="the account's server-configuration token")
+    app_id: str = Field("", description="AppID, for safe mode and the message API")
+    app_secret: SecretStr = Field(SecretStr(""), description="AppSecret, for the customer-service message API")
     encoding_aes_key: SecretStr = Field(SecretStr(""), description="set for safe (AES) mode")
     api_base_url: str = Field("https://api.weixin.qq.com", description="customer-service message API base URL")
     reply_deadline_s: float = Field(4.5, gt=0, le=5, description="after this, reply 'success' and push later")
@@ -54,8 +54,8 @@ class WeChatSettings(BaseModel):
 class TelegramSettings(BaseModel):
     """Telegram bot."""
 
-    enabled: bool = False
-    token: SecretStr = SecretStr("")
+    enabled: bool = Field(False, description="serve /telegram/webhook")
+    token: SecretStr = Field(SecretStr(""), description="bot token from BotFather")
     secret_token: SecretStr = Field(SecretStr(""), description="X-Telegram-Bot-Api-Secret-Token for the webhook")
     base_url: str = Field("https://api.telegram.org/bot", description="Bot API base URL")
 
@@ -67,8 +67,8 @@ class TelegramSettings(BaseModel):
 
 
 class ServerSettings(BaseModel):
-    host: str = "127.0.0.1"
-    port: int = Field(8000, ge=1, le=65535)
+    host: str = Field("127.0.0.1", description="API listen address")
+    port: int = Field(8000, ge=1, le=65535, description="API port (chat page at /)")
 
 
 class AppSettings(Settings):

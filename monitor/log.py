@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import queue
+import secrets
 import threading
 import time
 import uuid
@@ -59,6 +61,18 @@ turns = Table(
 )
 
 MAX_STORED_ANSWER = 2000
+
+
+def load_or_create_salt(path: Path) -> str:
+    """The install's own random salt, created once (mode 0600) when no salt is configured."""
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    salt = secrets.token_hex(16)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(salt)
+    return salt
 
 
 def hash_user(salt: str, channel: str, user_id: str) -> str:
