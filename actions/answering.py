@@ -151,7 +151,7 @@ def reply_to_followup(kb: KnowledgeBase, turn: Turn) -> Reply:
         # the topic helps find the passages, but only the follow-up's own words may decide the answer:
         # judged on the combined text, the topic's words alone would make any passage look relevant
         passages = kb.search(f"{turn.current_topic or current.title} {turn.text}", FOLLOWUP_PASSAGES, filters)
-        answer = extract_answer(turn.text, passages, kb.index.idf, kb.extraction)
+        answer = extract_answer(turn.text, passages, kb.index.idf, kb.extraction, kb.retriever().next_chunk)
     if answer.answered:
         return answer_reply(kb, answer, turn, turn.text)
     general = kb.answer(turn.text)

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from knowledge.document import Document, Kind, Passage, Validity
-from knowledge.text import normalize, tokenize
+from knowledge.text import normalize, words
 
 CLOSE_RATIO = 0.85
 MAX_CHOICES = 3
@@ -47,7 +47,7 @@ def label(doc: Document) -> str:
 
 
 def question_words(question: str) -> set[str]:
-    return {word for word in tokenize(question) if len(word) >= MIN_WORD_CHARS}
+    return {word for word in words(question) if len(word) >= MIN_WORD_CHARS}
 
 
 def naming_words(question: str, texts: Iterable[str], generic: frozenset[str] = frozenset()) -> set[str]:

@@ -1,4 +1,4 @@
-"""Extractive answers: the sentence(s) of the top passages that answer the question, never generated."""
+"""Extractive answers: a short run of sentences from the top passage that answers the question, never generated."""
 
 from __future__ import annotations
 
@@ -6,24 +6,45 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .document import Answer, Passage
-from .text import normalize, split_sentences, tokenize
+from .document import Answer, Chunk, Passage
+from .text import bigrams, normalize, split_sentences, words
 
 _ANSWER_PREFIX = re.compile(r"^(?:问|問|答|Q|A)\s*[：:]\s*")
+_CLAUSE_END = re.compile(r"[，,、：:]")
+
+Idf = Callable[[str], float]
+NextChunk = Callable[[Chunk], "Chunk | None"]
 
 
 @dataclass(frozen=True)
 class ExtractionSettings:
-    """How many passages to read, how long an answer may grow, and the no-answer threshold."""
+    """How many passages to read, how answers are scored and how long they grow, and the no-answer threshold.
 
-    passages: int = 3
-    min_chars: int = 40
-    max_chars: int = 160
-    threshold: float = 0.30
+    Tuned on the even-sha1 half of the shared dev questions (bench/tune.py): reading only the top
+    passage beats reading three, and a window of up to 200 characters holds the annotated span
+    about 62 % of the time (160 characters: 58 %; answers are median 37, p90 150 characters).
+    """
+
+    passages: int = 1
+    max_chars: int = 200
+    start_weight: float = 1.0  # the window's first sentence should itself match the question
+    prior_weight: float = 0.3  # how much a passage's retrieval score counts when reading several
+    threshold: float = 0.40
 
 
-def _coverage(question_tokens: list[str], text: str, idf: Callable[[str], float]) -> float:
-    """IDF-weighted share of the question's words that appear in the text."""
+def _question_terms(question: str, idf: Idf) -> list[str]:
+    """The question's words, and those of its bigrams the index has seen.
+
+    A bigram no chunk contains mostly straddles two words (价现, 少钱 in 公交票价现在多少钱) and would
+    only lower every passage's coverage; an unseen *word* (火星) must count, it is what makes an
+    unrelated question score low.
+    """
+    unseen = idf("\x00")  # the idf of a term that occurs nowhere
+    return words(question) + [b for b in bigrams(question) if idf(b) < unseen]
+
+
+def _coverage(question_tokens: list[str], text: str, idf: Idf) -> float:
+    """IDF-weighted share of the question's terms that appear in the text."""
     if not question_tokens:
         return 0.0
     target = normalize(text).lower()
@@ -33,47 +54,68 @@ def _coverage(question_tokens: list[str], text: str, idf: Callable[[str], float]
     return found / total if total else 0.0
 
 
-def _candidate_sentences(passage: Passage) -> list[str]:
-    lines = passage.chunk.text.splitlines()
+def _answer_lines(text: str) -> list[str]:
+    lines = text.splitlines()
     if lines and lines[0].startswith("问"):  # a Q&A chunk: the answer is what follows the question
         lines = lines[1:]
     return [_ANSWER_PREFIX.sub("", s) for s in split_sentences("\n".join(lines))]
 
 
-def _grow(sentences: list[str], best: int, settings: ExtractionSettings) -> str:
-    """The best sentence, extended by the ones after it while the answer is short."""
-    text = sentences[best]
-    for following in sentences[best + 1 :]:
-        if len(text) >= settings.min_chars or len(text) + len(following) > settings.max_chars:
+def _continuation(passage: Passage, following: NextChunk | None) -> list[str]:
+    """Sentences of the next chunk of the same document, so an answer may run across a chunk boundary."""
+    nxt = following(passage.chunk) if following else None
+    if nxt is None or nxt.doc_id != passage.doc_id or nxt.text.startswith("问"):
+        return []  # the next Q&A pair answers another question
+    return split_sentences(nxt.text)
+
+
+def _clip(text: str, max_chars: int) -> str:
+    """At most max_chars, cut after the last clause mark that fits (an over-long single sentence)."""
+    if len(text) <= max_chars:
+        return text
+    head = text[:max_chars]
+    marks = [m.end() for m in _CLAUSE_END.finditer(head)]
+    return head[: marks[-1]] if marks and marks[-1] > max_chars // 2 else head
+
+
+def _window(sentences: list[str], start: int, max_chars: int) -> str:
+    text = sentences[start]
+    for following in sentences[start + 1 :]:
+        if len(text) + len(following) > max_chars:
             break
         text += following
-    return text
+    return _clip(text, max_chars)
 
 
 def extract_answer(
     question: str,
     passages: list[Passage],
-    idf: Callable[[str], float],
+    idf: Idf,
     settings: ExtractionSettings | None = None,
+    following: NextChunk | None = None,
 ) -> Answer:
-    """Pick the best-supported sentence from the top passages, with a confidence in [0, 1]."""
+    """The window of sentences (≤ max_chars) that best covers the question, with a confidence in [0, 1].
+
+    ``following`` returns the chunk after a given one, letting an answer continue past the end of
+    its chunk; without it answers stay within one chunk.
+    """
     settings = settings or ExtractionSettings()
-    tokens = tokenize(question)
-    best: tuple[float, int, int, list[str]] | None = None
+    tokens = _question_terms(question, idf)
+    best: tuple[float, int, str, str] | None = None
     top_score = passages[0].score if passages else 1.0
     for p_index, passage in enumerate(passages[: settings.passages]):
-        sentences = _candidate_sentences(passage)
-        prior = 0.3 * passage.score / top_score if top_score > 0 else 0.0
-        for s_index, sentence in enumerate(sentences):
-            previous = sentences[s_index - 1] if s_index else passage.chunk.indexed_text.split("\n")[0]
-            score = _coverage(tokens, sentence, idf) + 0.4 * _coverage(tokens, previous, idf) + prior
+        own = _answer_lines(passage.chunk.text)
+        sentences = own + _continuation(passage, following)
+        prior = settings.prior_weight * passage.score / top_score if top_score > 0 else 0.0
+        for start, sentence in enumerate(own):
+            text = _window(sentences, start, settings.max_chars)
+            score = _coverage(tokens, text, idf) + settings.start_weight * _coverage(tokens, sentence, idf) + prior
             if best is None or score > best[0]:
-                best = (score, p_index, s_index, sentences)
+                best = (score, p_index, sentence, text)
     if best is None:
         return Answer(question, False, "", 0.0, None, tuple(passages))
-    _, p_index, s_index, sentences = best
+    _, p_index, sentence, text = best
     passage = passages[p_index]
-    confidence = 0.7 * _coverage(tokens, passage.chunk.indexed_text, idf) + 0.3 * _coverage(tokens, sentences[s_index], idf)
-    text = _grow(sentences, s_index, settings)
+    confidence = 0.7 * _coverage(tokens, passage.chunk.indexed_text, idf) + 0.3 * _coverage(tokens, sentence, idf)
     answered = confidence >= settings.threshold
     return Answer(question, answered, text if answered else "", round(confidence, 4), passage, tuple(passages))

@@ -226,8 +226,7 @@ class KnowledgeBase:
         """The retriever over the current index (rebuilt only when the index object changes)."""
         index = self.index
         if self._retriever is None or self._retriever.index is not index:
-            r = self.settings.retrieval
-            self._retriever = Retriever(index, self.embedder, self.documents, r.dense_weight, r.candidates)
+            self._retriever = Retriever.from_settings(index, self.embedder, self.documents, self.settings.retrieval)
         return self._retriever
 
     def search(self, question: str, top_k: int = 5, filters: Filters | None = None) -> list[Passage]:
@@ -236,5 +235,6 @@ class KnowledgeBase:
 
     def answer(self, question: str, filters: Filters | None = None, top_k: int = 5) -> Answer:
         """An extractive answer with its citation, or an honest no-answer."""
-        passages = self.search(question, top_k, filters)
-        return extract_answer(question, passages, self.index.idf, self.extraction)
+        retriever = self.retriever()
+        passages = retriever.search(question, top_k, filters)
+        return extract_answer(question, passages, self.index.idf, self.extraction, retriever.next_chunk)

@@ -18,6 +18,7 @@ import numpy as np
 
 from .document import Chunk
 from .errors import IndexMismatch
+from .text import TOKENIZER_VERSION, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +156,7 @@ class HybridIndex:
         manifest = {
             "format": FORMAT_VERSION, "model": self.model, "dim": self.dim, "count": len(self.chunks),
             "next_id": self.next_id, "documents": self.doc_hashes, "created_at": time.time(),
+            "tokenizer": TOKENIZER_VERSION,
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
         os.rename(tmp, directory / name)
@@ -198,6 +200,9 @@ class HybridIndex:
                 index.doc_rows.setdefault(r["doc_id"], []).append(r["fid"])
         if len(index.chunks) != manifest["count"]:
             raise IndexMismatch(f"index at {generation}: {len(index.chunks)} chunks but the manifest says {manifest['count']}")
+        if manifest.get("tokenizer") != TOKENIZER_VERSION:
+            log.warning("index at %s was tokenised by an older version; re-tokenising its chunks", generation)
+            index.tokens = {fid: tokenize(chunk.indexed_text) for fid, chunk in index.chunks.items()}
         index.doc_hashes = dict(manifest["documents"])
         index.next_id = int(manifest["next_id"])
         return index

