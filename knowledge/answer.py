@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .document import Answer, Chunk, Passage
-from .text import bigrams, normalize, split_sentences, words
+from .text import bigrams, is_function_bigram, normalize, split_sentences, words
 
 _ANSWER_PREFIX = re.compile(r"^(?:问|問|答|Q|A)\s*[：:]\s*")
 _CLAUSE_END = re.compile(r"[，,、：:]")
@@ -39,8 +39,11 @@ def _question_terms(question: str, idf: Idf) -> list[str]:
     only lower every passage's coverage; an unseen *word* (火星) must count, it is what makes an
     unrelated question score low.
     """
+    content = words(question)
+    if not content:
+        return []  # only function words (的了是在我有): nothing to answer
     unseen = idf("\x00")  # the idf of a term that occurs nowhere
-    return words(question) + [b for b in bigrams(question) if idf(b) < unseen]
+    return content + [b for b in bigrams(question) if idf(b) < unseen and not is_function_bigram(b)]
 
 
 def _coverage(question_tokens: list[str], text: str, idf: Idf) -> float:

@@ -12,7 +12,7 @@ import opencc
 jieba.setLogLevel(60)  # jieba prints its dictionary loading at INFO; keep CLI output clean
 
 # bump when tokenize() changes: indexes built with another version re-tokenise their chunks on load
-TOKENIZER_VERSION = 2
+TOKENIZER_VERSION = 3
 
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|\n+")
 _SPACE = re.compile(r"[ \t\u3000\xa0]+")
@@ -31,10 +31,31 @@ def _t2s() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
+# what citizens say → what documents write; the short form is kept, the full form added after it
+ABBREVIATIONS = {
+    "人社局": "人力资源和社会保障局",
+    "人社部门": "人力资源和社会保障部门",
+    "医保局": "医疗保障局",
+    "医保": "医疗保险",
+    "社保": "社会保险",
+    "低保": "最低生活保障",
+    "住建局": "住房和城乡建设局",
+    "农业局": "农业农村局",
+    "市监局": "市场监督管理局",
+    "不动产证": "不动产权证书",
+}
+_ABBREVIATION = re.compile("|".join(sorted(map(re.escape, ABBREVIATIONS), key=len, reverse=True)))
+
+
+def expand_abbreviations(text: str) -> str:
+    """Add the full form after each common abbreviation (人社局 → 人社局人力资源和社会保障局)."""
+    return _ABBREVIATION.sub(lambda m: m.group() + ABBREVIATIONS[m.group()], text)
+
+
 def normalize(text: str) -> str:
-    """Fold width (NFKC), traditional to simplified script, and runs of spaces, for matching only."""
+    """Fold width (NFKC), traditional to simplified script, spaces and abbreviations, for matching only."""
     folded = unicodedata.normalize("NFKC", text)
-    return _SPACE.sub(" ", _t2s().convert(folded)).strip()
+    return expand_abbreviations(_SPACE.sub(" ", _t2s().convert(folded)).strip())
 
 
 def words(text: str) -> list[str]:
@@ -60,6 +81,14 @@ def tokenize(text: str) -> list[str]:
 def bigrams(text: str) -> list[str]:
     """Every pair of adjacent Han characters within each run of Han characters of the normalised text."""
     return [run[i : i + 2] for run in _HAN_RUN.findall(normalize(text).lower()) for i in range(len(run) - 1)]
+
+
+_FUNCTION_CHARS = frozenset("的了是在我你他她它们有那这么什吗呢吧啊和与及或也就都还对为被把给从向等之其该以于由将并而则又哪谁几怎")
+
+
+def is_function_bigram(bigram: str) -> bool:
+    """A bigram that is a stop word or holds a function character (那需, 什么, 么材): it straddles words."""
+    return bigram in _STOPWORDS or any(char in _FUNCTION_CHARS for char in bigram)
 
 
 def split_sentences(text: str) -> list[str]:

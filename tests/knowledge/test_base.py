@@ -99,3 +99,8 @@ def test_second_process_sees_changes_after_refresh(kb: KnowledgeBase, embedder) 
     other.refresh()
     assert all(p.doc_id != "medical" for p in other.search("城乡居民医保缴费", top_k=10))
     other.close()
+
+
+def test_question_of_only_function_words_gets_no_answer(kb: KnowledgeBase) -> None:
+    answer = kb.answer("的了是在我有")
+    assert not answer.answered and answer.confidence == 0.0

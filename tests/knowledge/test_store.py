@@ -2,39 +2,25 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
-from knowledge.db import open_engine
 from knowledge.document import Validity
 from knowledge.errors import DocumentNotFound
 from knowledge.store import DocumentStore
 
+from ..postgres import throwaway_schema
 from .samples import LOAN_FAQ, LOAN_NEW, LOAN_OLD, MEDICAL
-
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def _postgres_store() -> Iterator[DocumentStore]:
-    schema = f"kb_test_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = open_engine(POSTGRES_URL)
-        with admin.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-    except Exception as error:  # noqa: BLE001 - any connection failure means the server is not there
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {error}")
-    engine = open_engine(POSTGRES_URL).execution_options(schema_translate_map={None: schema})
-    store = DocumentStore(engine)
-    yield store
-    store.close()
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    with throwaway_schema("kb_test") as engine:
+        store = DocumentStore(engine)
+        yield store
+        store.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

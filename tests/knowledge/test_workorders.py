@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from knowledge.db import open_engine
 from knowledge.privacy import mask_personal_data
@@ -21,7 +19,8 @@ from knowledge.workorders import (
     work_orders,
 )
 
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+from ..postgres import throwaway_schema
+
 # 2026-11-28 17:30 UTC is already 2026-11-29 01:30 in Beijing
 LATE_EVENING_UTC = datetime(2026, 11, 28, 17, 30, tzinfo=UTC)
 
@@ -37,20 +36,10 @@ class Clock:
 
 
 def _postgres_store(clock: Clock) -> Iterator[WorkOrderStore]:
-    schema = f"wo_test_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = open_engine(POSTGRES_URL)
-        with admin.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-    except Exception as error:  # noqa: BLE001 - any connection failure means the server is not there
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {error}")
-    engine = open_engine(POSTGRES_URL).execution_options(schema_translate_map={None: schema})
-    store = WorkOrderStore(engine, clock)
-    yield store
-    store.close()
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    with throwaway_schema("wo_test") as engine:
+        store = WorkOrderStore(engine, clock)
+        yield store
+        store.close()
 
 
 @pytest.fixture

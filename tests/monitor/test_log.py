@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
-from knowledge.db import open_engine
 from monitor.log import ConversationLog, LogWriter, Turn, hash_user
 
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+from ..postgres import throwaway_schema
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -23,19 +20,10 @@ def conversation_log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator
         yield store
         store.close()
         return
-    schema = f"log_test_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = open_engine(POSTGRES_URL)
-        with admin.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-    except Exception as error:  # noqa: BLE001 - no server, no PostgreSQL test
-        pytest.skip(f"PostgreSQL not reachable: {error}")
-    store = ConversationLog(open_engine(POSTGRES_URL).execution_options(schema_translate_map={None: schema}))
-    yield store
-    store.close()
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    with throwaway_schema("log_test") as engine:
+        store = ConversationLog(engine)
+        yield store
+        store.close()
 
 
 def _turn(question: str = "城乡居民医保每年交多少钱", **fields: object) -> Turn:
