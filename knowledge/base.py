@@ -68,11 +68,16 @@ class KnowledgeBase:
         self.extraction = ExtractionSettings(threshold=settings.retrieval.answer_threshold)
 
     @classmethod
-    def open(cls, settings: Settings, embedder: Embedder | None = None) -> KnowledgeBase:
-        """Open the store and the last good index, bringing the index up to date with the store."""
+    def open(cls, settings: Settings, embedder: Embedder | None = None, load_index: bool = True) -> KnowledgeBase:
+        """Open the store and the last good index, bringing the index up to date with the store.
+
+        ``load_index=False`` leaves the persisted index alone: what ``reindex`` needs after a model change,
+        when the old index would be refused.
+        """
         store = DocumentStore.open(settings.store.url)
         kb = cls(settings, store, embedder or load_embedder(settings.index.model))
-        kb.refresh()
+        if load_index:
+            kb.refresh()
         return kb
 
     def close(self) -> None:

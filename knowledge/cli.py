@@ -198,7 +198,7 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
     try:
         if args.command == "eval":
             return cmd_eval(settings, args)
-        kb = KnowledgeBase.open(settings)
+        kb = KnowledgeBase.open(settings, load_index=args.command != "reindex")
         try:
             return COMMANDS[args.command](kb, args)
         finally:

