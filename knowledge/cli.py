@@ -209,3 +209,6 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
     except ValueError as error:
         print(f"错误：{error}", file=sys.stderr)
         return 2
+    except OSError as error:  # a file named on the command line that cannot be read
+        print(f"错误：无法读取 {error.filename or ''}：{error.strerror or error}", file=sys.stderr)
+        return 2

@@ -88,3 +88,9 @@ def test_eval_prints_the_metrics_as_json(settings: Settings, tmp_path: Path, cap
     assert result["n"] == 2 and result["recall@1"] == 1.0 and result["answer_hit@1"] == 1.0
     for key in ("recall@5", "mrr@10", "no_answer_rate", "latency_ms_p50", "latency_ms_p95"):
         assert key in result
+
+
+def test_eval_with_a_missing_file_is_a_clear_error(settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", "--documents", "/nonexistent/docs.jsonl", "--questions", "/nonexistent/q.jsonl"], settings) == 2
+    err = capsys.readouterr().err
+    assert "无法读取" in err and "/nonexistent/q.jsonl" in err and "Traceback" not in err
