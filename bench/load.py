@@ -17,17 +17,15 @@ import random
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import uvicorn
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -37,7 +35,7 @@ from api.settings import AppSettings  # noqa: E402
 from knowledge.base import KnowledgeBase  # noqa: E402
 from knowledge.settings import Settings  # noqa: E402
 from monitor.log import ConversationLog  # noqa: E402
-from tests.servers import assistant_stack, free_port  # noqa: E402
+from tests.servers import assistant_stack, serving_api  # noqa: E402
 
 SAMPLE_DIR = ROOT / "knowledge" / "sample"
 MAX_TURNS_PER_USER = 10_000  # a bound on top of the duration, in case the server answers absurdly fast
@@ -167,23 +165,9 @@ def measure(url: str, log_url: str, users: int, duration: float, seed: int) -> b
     return report(results, wall_s, users, logged)
 
 
-@contextmanager
-def serving(settings: AppSettings) -> Iterator[str]:
+def serving(settings: AppSettings) -> AbstractContextManager[str]:
     """The API on a free loopback port in a background thread; yields its base URL."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="api", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the API did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(30)
+    return serving_api(create_app(settings))
 
 
 @contextmanager

@@ -6,11 +6,13 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -97,3 +99,25 @@ def assistant_stack(workdir: Path, knowledge_env: dict[str, str]) -> Iterator[St
         rasa_url = f"http://127.0.0.1:{rasa_port}"
         with running(rasa_cmd, rasa_env, workdir / "rasa.log", f"{rasa_url}/status", timeout=300):
             yield Stack(rasa_url, actions_url, env, workdir)
+
+
+@contextmanager
+def serving_api(app: Any, timeout: float = 60.0) -> Iterator[str]:
+    """An ASGI app under uvicorn on a free loopback port, in a background thread; yields its base URL."""
+    import uvicorn  # only the tests and benches that serve the API need it
+
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=5)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"api-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the API did not start on port {port}")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)

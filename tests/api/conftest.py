@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,13 +13,12 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from api.app import create_app
 from api.settings import AppSettings
 from monitor.log import ConversationLog
 
-from ..servers import Stack, free_port
+from ..servers import Stack, serving_api
 from .fakes import FakeTelegramApi, FakeWeChatApi
 
 # ---------------------------------------------------------------------------------------------
@@ -56,23 +54,8 @@ class RunningApi:
 @contextmanager
 def serve_api(settings: AppSettings) -> Iterator[RunningApi]:
     """``create_app(settings)`` under uvicorn on a free loopback port, in a background thread."""
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=5
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"api-{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"the API did not start on port {port}")
-        time.sleep(0.02)
-    try:
-        yield RunningApi(f"http://127.0.0.1:{port}", settings)
-    finally:
-        server.should_exit = True
-        thread.join(30)
+    with serving_api(create_app(settings), timeout=30) as url:
+        yield RunningApi(url, settings)
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
