@@ -7,8 +7,9 @@
 sample knowledge base, for p50/p95 latency of realistic conversations, and over a knowledge base of the
 599 shared ncp documents, for the share of the 628 dev questions whose bot reply contains the gold answer,
 next to ``knowledge eval``'s answer_hit@1 computed in-process on the same store and index. The ncp
-knowledge base is cached under var/bench/dialogue-ncp/ (copied from bench/retrieval.py's
-var/bench/m3e-small-ncp/ when that exists, else built: ~4,300 chunks with m3e-small, several minutes).
+knowledge base is cached under var/bench/dialogue-<model>-ncp/ (copied from bench/retrieval.py's
+var/bench/<model>-ncp/ when that exists, else built: ~4,300 chunks, several minutes), with the default
+embedding model unless POLICY_INDEX__MODEL names another.
 
 ``--rasa-url`` measures the conversations on a running server instead; with ``--kb DIR`` (the store and
 index that server's action server uses) it also runs the dev questions. Each dev question is a fresh
@@ -41,7 +42,7 @@ from tune import refresh_tokens  # noqa: E402  (bench/ is this script's director
 from api.rasa import BotReply, parse_rest_messages  # noqa: E402
 from knowledge.base import KnowledgeBase  # noqa: E402
 from knowledge.evaluation import Question, evaluate, load_questions  # noqa: E402
-from knowledge.settings import M3E_SMALL, Settings  # noqa: E402
+from knowledge.settings import Settings  # noqa: E402
 from tests.servers import RASA, assistant_stack  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
@@ -49,9 +50,10 @@ DOCUMENTS = DATA / "ncp" / "documents.jsonl"
 QUESTIONS = DATA / "ncp" / "questions_dev.jsonl"
 SAMPLE = ROOT / "knowledge" / "sample"
 CACHE = ROOT / "var" / "bench"
-NCP_CACHE = CACHE / "dialogue-ncp"
-RETRIEVAL_CACHE = CACHE / f"{M3E_SMALL}-ncp"  # built by bench/retrieval.py with the same model
-SAMPLE_CACHE = CACHE / "dialogue-sample"
+MODEL = Settings().index.model  # the default embedding model (POLICY_INDEX__MODEL overrides it)
+NCP_CACHE = CACHE / f"dialogue-{MODEL}-ncp"
+RETRIEVAL_CACHE = CACHE / f"{MODEL}-ncp"  # built by bench/retrieval.py with the same model
+SAMPLE_CACHE = CACHE / f"dialogue-{MODEL}-sample"
 TIMEOUT_S = 120.0
 
 # Realistic conversations on the sample knowledge base: questions, follow-ups, buttons, feedback, a handoff.
@@ -144,7 +146,7 @@ def ask_questions(
 
 def settings_for(directory: Path) -> Settings:
     settings = Settings()
-    settings.index.model = M3E_SMALL
+    settings.index.model = MODEL
     settings.store.url = f"sqlite:///{directory}/kb.db"
     settings.index.dir = directory / "index"
     return settings
@@ -155,7 +157,7 @@ def knowledge_env(directory: Path) -> dict[str, str]:
     return {
         "POLICY_STORE__URL": settings.store.url,
         "POLICY_INDEX__DIR": str(settings.index.dir),
-        "POLICY_INDEX__MODEL": M3E_SMALL,
+        "POLICY_INDEX__MODEL": MODEL,
     }
 
 
@@ -186,13 +188,13 @@ def sample_kb() -> Path:
 
 
 def ncp_kb() -> Path:
-    """The 599 ncp documents with m3e-small: cached, copied from bench/retrieval.py's index, or built."""
+    """The 599 ncp documents with the default model: cached, copied from bench/retrieval.py's index, or built."""
     if not (NCP_CACHE / "index" / "CURRENT").is_file():
         if (RETRIEVAL_CACHE / "index" / "CURRENT").is_file():
             print(f"  copying {RETRIEVAL_CACHE.relative_to(ROOT)} → {NCP_CACHE.relative_to(ROOT)}", file=sys.stderr)
             copy_kb(RETRIEVAL_CACHE, NCP_CACHE)
         else:
-            print("  building the ncp knowledge base (m3e-small, several minutes) …", file=sys.stderr)
+            print(f"  building the ncp knowledge base ({MODEL}, several minutes) …", file=sys.stderr)
             kb = KnowledgeBase.open(settings_for(NCP_CACHE))
             kb.ingest([DOCUMENTS], progress_line("ncp"))
             print(file=sys.stderr)

@@ -84,8 +84,8 @@ def main() -> int:
 
 
 def _line(row: dict[str, object]) -> str:
-    keys = ["model", "corpus", "method", "n", "recall@1", "recall@5", "mrr@10", "answer_doc@1", "answer_hit@1",
-            "no_answer_rate", "latency_ms_p50", "latency_ms_p95", "chunks", "chunks_per_s", "peak_mb"]
+    keys = ["model", "corpus", "method", "n", "recall@1", "recall@1_exact_id", "recall@5", "mrr@10", "answer_doc@1",
+            "answer_hit@1", "no_answer_rate", "latency_ms_p50", "latency_ms_p95", "chunks", "chunks_per_s", "peak_mb"]
     return " | ".join(f"{k}={row[k]}" for k in keys)
 
 

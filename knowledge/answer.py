@@ -11,6 +11,11 @@ from .text import bigrams, is_function_bigram, normalize, split_sentences, words
 
 _ANSWER_PREFIX = re.compile(r"^(?:问|問|答|Q|A)\s*[：:]\s*")
 _CLAUSE_END = re.compile(r"[，,、：:]")
+# "需要什么材料" / "申请条件有哪些": the answer is a list, which official texts introduce with "以下材料："
+_LIST_ITEMS = "材料|证件|资料|证明|条件|手续"
+_LIST_QUESTION = re.compile(rf"(?:什么|哪些|哪几|啥)(?:{_LIST_ITEMS})|(?:{_LIST_ITEMS})(?:有哪些|是什么|有什么|包括)")
+_LIST_INTRO = re.compile(r"(?:以下|下列|如下)[^。；！？]{0,8}[：:]")
+LIST_MIN_CHARS = 20  # an introduction whose items fall outside the window ("符合下列条件：" + a chunk break) is no list
 
 Idf = Callable[[str], float]
 NextChunk = Callable[[Chunk], "Chunk | None"]
@@ -30,6 +35,9 @@ class ExtractionSettings:
     start_weight: float = 1.0  # the window's first sentence should itself match the question
     prior_weight: float = 0.3  # how much a passage's retrieval score counts when reading several
     threshold: float = 0.40
+    # a question asking for a list also reads the list introductions ("提交以下材料：") of this many passages
+    list_passages: int = 5
+    list_weight: float = 1.0
 
 
 def _question_terms(question: str, idf: Idf) -> list[str]:
@@ -72,6 +80,12 @@ def _continuation(passage: Passage, following: NextChunk | None) -> list[str]:
     return split_sentences(nxt.text)
 
 
+def _introduces_list(sentence: str, window: str) -> bool:
+    """Whether the sentence announces a list ("提交以下材料：") and the window goes on to hold its items."""
+    intro = _LIST_INTRO.search(sentence)
+    return intro is not None and len(window) - intro.end() >= LIST_MIN_CHARS
+
+
 def _clip(text: str, max_chars: int) -> str:
     """At most max_chars, cut after the last clause mark that fits (an over-long single sentence)."""
     if len(text) <= max_chars:
@@ -106,13 +120,19 @@ def extract_answer(
     tokens = _question_terms(question, idf)
     best: tuple[float, int, str, str] | None = None
     top_score = passages[0].score if passages else 1.0
-    for p_index, passage in enumerate(passages[: settings.passages]):
+    asks_list = bool(_LIST_QUESTION.search(normalize(question)))
+    read = max(settings.passages, settings.list_passages if asks_list else 0)
+    for p_index, passage in enumerate(passages[:read]):
         own = _answer_lines(passage.chunk.text)
         sentences = own + _continuation(passage, following)
         prior = settings.prior_weight * passage.score / top_score if top_score > 0 else 0.0
         for start, sentence in enumerate(own):
             text = _window(sentences, start, settings.max_chars)
+            introduces_list = asks_list and _introduces_list(sentence, text)
+            if p_index >= settings.passages and not introduces_list:
+                continue  # beyond the passages read for every question, only list introductions count
             score = _coverage(tokens, text, idf) + settings.start_weight * _coverage(tokens, sentence, idf) + prior
+            score += settings.list_weight if introduces_list else 0.0
             if best is None or score > best[0]:
                 best = (score, p_index, sentence, text)
     if best is None:

@@ -14,6 +14,7 @@ import numpy as np
 from .answer import ExtractionSettings, extract_answer
 from .chunking import chunk_document
 from .document import Answer, Document, Passage, Validity
+from .duplicates import Duplicate, DuplicateFinder
 from .embedding import Embedder, load_embedder
 from .errors import IngestError
 from .index import HybridIndex, current_generation
@@ -65,6 +66,8 @@ class KnowledgeBase:
         self._docs: dict[str, Document] = {}
         self._revision = -1
         self._retriever: Retriever | None = None
+        self._duplicates = DuplicateFinder(settings.retrieval.duplicate_threshold)
+        self._duplicates_of: tuple[dict[str, Document], Mapping[str, Duplicate]] | None = None
         self.extraction = ExtractionSettings(threshold=settings.retrieval.answer_threshold)
 
     @classmethod
@@ -189,6 +192,11 @@ class KnowledgeBase:
                 if progress:
                     progress(number, len(files), "parsed")
             self._reconcile(progress)
+        written = {c.doc_id for c in report.changes if c.action != "unchanged"}
+        for doc_id, duplicate in self.duplicates().items():
+            if doc_id in written or duplicate.canonical_id in written:
+                twin = f"与 {duplicate.canonical_id} 内容重复（相似度 {duplicate.similarity:.2f}）"
+                report.problems.append(f"{doc_id}：{twin}，检索结果中只显示一份")
         return report
 
     def upsert(self, doc: Document, note: str = "") -> Change:
@@ -216,6 +224,15 @@ class KnowledgeBase:
     def documents(self) -> Mapping[str, Document]:
         return self._docs
 
+    def duplicates(self) -> Mapping[str, Duplicate]:
+        """Each republished copy's id → the copy that names its group (see knowledge.duplicates)."""
+        if self.settings.retrieval.duplicate_threshold >= 1.0:
+            return {}
+        docs = self._docs
+        if self._duplicates_of is None or self._duplicates_of[0] is not docs:
+            self._duplicates_of = (docs, self._duplicates.find(docs))
+        return self._duplicates_of[1]
+
     def get(self, doc_id: str) -> Document:
         return self.store.get(doc_id)
 
@@ -231,7 +248,9 @@ class KnowledgeBase:
         """The retriever over the current index (rebuilt only when the index object changes)."""
         index = self.index
         if self._retriever is None or self._retriever.index is not index:
-            self._retriever = Retriever.from_settings(index, self.embedder, self.documents, self.settings.retrieval)
+            self._retriever = Retriever.from_settings(
+                index, self.embedder, self.documents, self.settings.retrieval, self.duplicates
+            )
         return self._retriever
 
     def search(self, question: str, top_k: int = 5, filters: Filters | None = None) -> list[Passage]:

@@ -10,6 +10,7 @@ import bm25s
 import numpy as np
 
 from .document import Chunk, Citation, Document, Kind, Passage
+from .duplicates import Duplicate
 from .embedding import Embedder
 from .errors import InvalidQuery
 from .index import HybridIndex
@@ -125,6 +126,7 @@ class Retriever:
     A chunk's score is ``dense_weight × dense + (1 − dense_weight) × lexical`` where lexical is
     ``document_weight × BM25 of its whole document + (1 − document_weight) × BM25 of the chunk``,
     each scaled into [0, 1] per query. Passages come best first, so a document ranks by its best chunk.
+    Of a group of republished copies (``duplicates``) only the best-ranked copy is returned.
     """
 
     def __init__(
@@ -136,6 +138,7 @@ class Retriever:
         candidates: int = 50,
         document_weight: float = 0.5,
         tokenizer: Callable[[str], list[str]] = tokenize,
+        duplicates: Callable[[], Mapping[str, Duplicate]] | None = None,
     ) -> None:
         if not 0.0 <= dense_weight <= 1.0:
             raise ValueError("dense_weight must be within [0, 1]")
@@ -150,6 +153,7 @@ class Retriever:
         self.document_weight = document_weight
         self.candidates = candidates
         self.tokenizer = tokenizer  # must match how the index's chunk tokens were made
+        self.duplicates = duplicates or (lambda: {})
         self.document_bm25 = DocumentBM25(index)
         self._allowed_cache: dict[tuple[int, int, Filters], tuple[np.ndarray | None, frozenset[str] | None]] = {}
 
@@ -160,9 +164,18 @@ class Retriever:
         embedder: Embedder,
         documents: Callable[[], Mapping[str, Document]],
         settings: RetrievalSettings,
+        duplicates: Callable[[], Mapping[str, Duplicate]] | None = None,
     ) -> Retriever:
         """A retriever with the fusion parameters of the retrieval settings."""
-        return cls(index, embedder, documents, settings.dense_weight, settings.candidates, settings.document_weight)
+        return cls(
+            index,
+            embedder,
+            documents,
+            settings.dense_weight,
+            settings.candidates,
+            settings.document_weight,
+            duplicates=duplicates,
+        )
 
     def _allowed(self, filters: Filters) -> tuple[np.ndarray | None, frozenset[str] | None]:
         """Index rows and document ids the filters admit, or None when they admit everything (the fast path)."""
@@ -195,7 +208,7 @@ class Retriever:
             tokens = self.tokenizer(question)
             bm25 = self.index.search_bm25(tokens, self.candidates, rows)
             fused = self._fuse_lexical(tokens, dense, bm25, doc_ids)
-        return self._passages(fused[:top_k], dense, bm25)
+        return self._passages(fused, dense, bm25, top_k)
 
     def _fuse_lexical(
         self,
@@ -226,17 +239,29 @@ class Retriever:
         return nxt if nxt is not None and nxt.position == chunk.position + 1 else None
 
     def _passages(
-        self, fused: list[tuple[int, float]], dense: list[tuple[int, float]], bm25: list[tuple[int, float]]
+        self,
+        fused: list[tuple[int, float]],
+        dense: list[tuple[int, float]],
+        bm25: list[tuple[int, float]],
+        top_k: int,
     ) -> list[Passage]:
         dense_at = {fid: (rank, score) for rank, (fid, score) in enumerate(dense, 1)}
         bm25_at = {fid: (rank, score) for rank, (fid, score) in enumerate(bm25, 1)}
         docs = self.documents()
-        passages = []
+        duplicates = self.duplicates()
+        shown: dict[str, str] = {}  # group → the copy shown for it
+        passages: list[Passage] = []
         for fid, score in fused:
+            if len(passages) >= top_k:
+                break
             chunk = self.index.chunks[fid]
             doc = docs.get(chunk.doc_id)
             if doc is None:
                 continue  # removed from the store since this index generation; reconciled on refresh
+            twin = duplicates.get(doc.id)
+            group = twin.canonical_id if twin else doc.id
+            if shown.setdefault(group, doc.id) != doc.id:
+                continue  # another copy of the same republished text is already in the results
             d_rank, d_score = dense_at.get(fid, (None, None))
             b_rank, b_score = bm25_at.get(fid, (None, None))
             passages.append(Passage(chunk, Citation.of(doc), score, d_score, b_score, d_rank, b_rank))

@@ -35,6 +35,12 @@ class RetrievalSettings(BaseModel):
     )
     candidates: int = Field(50, ge=5, le=1000, description="candidates each retriever contributes before fusion")
     answer_threshold: float = Field(0.40, ge=0.0, le=1.0, description="below this confidence the answer is 'no answer'")
+    duplicate_threshold: float = Field(
+        0.9,
+        gt=0.0,
+        le=1.0,
+        description="shingle overlap at which two documents count as one republished text (1 turns merging off)",
+    )
 
 
 class Settings(BaseSettings):

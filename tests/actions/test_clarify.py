@@ -84,3 +84,27 @@ def test_a_word_in_only_one_title_settles_the_question() -> None:
     assert "种粮" in distinguishing_words("种粮补贴怎么领", [DOCS["a"], DOCS["b"]])
     passages = [_passage(DOCS["a"], 1.0), _passage(DOCS["b"], 0.95)]
     assert ambiguous_documents("种粮补贴怎么领", passages, DOCS) == []
+
+
+def test_two_reports_of_one_event_are_not_offered_as_a_choice() -> None:
+    reports = {
+        d.id: d
+        for d in (
+            _doc("r1", "重庆智能化疫情排查信息系统上线"),
+            _doc("r2", "重庆:上线智能化信息系统助12万网格员便捷排查疫情"),
+            _doc("s1", "山东省人民政府"),
+            _doc("s2", "山东省人民政府"),
+        )
+    }
+    # every word of the first title is in the second: nothing tells the buttons apart
+    passages = [_passage(reports["r1"], 1.0), _passage(reports["r2"], 0.97)]
+    assert ambiguous_documents("重庆疫情排查信息系统何时上线", passages, reports) == []
+    passages = [_passage(reports["s1"], 1.0), _passage(reports["s2"], 0.99)]
+    assert ambiguous_documents("山东省人民政府怎么保障农资运输", passages, reports) == []
+
+
+def test_a_question_naming_more_than_the_shared_topic_is_answered_not_clarified() -> None:
+    passages = [_passage(DOCS["a"], 1.0), _passage(DOCS["b"], 0.95)]
+    assert [d.id for d in ambiguous_documents("补贴申请条件", passages, DOCS)] == ["a", "b"]  # vague
+    # 补贴 is shared, but 农机 / 报废 / 更新 are in neither title: the question is specific, not vague
+    assert ambiguous_documents("农机报废更新补贴怎么领", passages, DOCS) == []

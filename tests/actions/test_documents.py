@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from actions.contact import ActionAnswerContact
 from actions.interpretation import ActionAnswerInterpretation, excerpt
 from actions.provider import KnowledgeProvider
 from actions.validity import ActionAnswerValidity
+from knowledge.base import KnowledgeBase
+from knowledge.document import Document, Kind
+from knowledge.embedding import Embedder
 
+from .conftest import sample_settings
 from .conversations import run, tracker
 
 LOAN_2019 = "qh-policy-entrepreneurship-loan-2019"
@@ -111,3 +117,25 @@ def test_contact_question_naming_a_department_overrides_the_current_one(knowledg
         ActionAnswerContact(knowledge), tracker("民政局在哪里", "ask_contact", slots={"current_doc_id": LOAN_2023})
     )
     assert "文化路15号" in result.text
+
+
+def test_contact_question_no_guide_answers_is_answered_from_the_policy_that_gives_the_number(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    # a knowledge base of notices only (as the shared ncp corpus is): no service guide or directory
+    kb = KnowledgeBase.open(sample_settings(tmp_path), embedder)
+    kb.upsert(
+        Document(
+            "fever-notice",
+            "关于设立发热门诊咨询热线的通知",
+            "一、开通时间\n自2月1日起，县人民医院开通发热门诊咨询热线0631-5288120，24小时有人接听。\n"
+            "二、就诊要求\n出现发热、干咳等症状的居民应佩戴口罩前往发热门诊就诊。",
+            kind=Kind.NOTICE,
+            issuer="青禾县卫生健康局",
+        )
+    )
+    provider = KnowledgeProvider(lambda: kb)
+    result = run(ActionAnswerContact(provider), tracker("发热门诊的咨询热线是多少", "ask_contact"))
+    assert result.payload["reply"] == "answer", result.text
+    assert "0631-5288120" in result.text and result.payload["doc_ids"] == ["fever-notice"]
+    kb.close()

@@ -102,11 +102,6 @@ def test_loan_question_is_answered_with_its_citation(citizen: Citizen) -> None:
     assert "现行有效" in reply.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect: BM25 within the current policy ranks the interpretation's short 申请 Q&A above "
-    "第十条's list of materials, so the follow-up quotes 「材料齐全的…」 instead of the list",
-)
 def test_followup_is_answered_from_the_same_policy(citizen: Citizen) -> None:
     citizen.say(LOAN_QUESTION)
     reply = citizen.say("那需要什么材料？")

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from knowledge.base import KnowledgeBase
-from knowledge.document import Kind, Validity
+from knowledge.document import Document, Kind, Validity
 from knowledge.errors import DocumentNotFound, InvalidQuery
 from knowledge.retrieval import Filters
 
@@ -104,3 +104,21 @@ def test_second_process_sees_changes_after_refresh(kb: KnowledgeBase, embedder) 
 def test_question_of_only_function_words_gets_no_answer(kb: KnowledgeBase) -> None:
     answer = kb.answer("的了是在我有")
     assert not answer.answered and answer.confidence == 0.0
+
+
+def test_a_question_asking_for_materials_gets_the_list_not_a_passing_mention(kb: KnowledgeBase) -> None:
+    # the interpretation mentions 材料 in passing; the policy introduces the list with "提交以下材料："
+    kb.upsert(
+        replace(
+            LOAN_NEW,
+            body=LOAN_NEW.body
+            + "\n三、申请程序\n申请人到县就业服务中心提出申请，并提交以下材料：1. 居民身份证；2. 营业执照；3. 创业计划书。",
+        )
+    )
+    kb.upsert(
+        Document(
+            "loan-qa", "创业担保贷款问答", "问：多久能放款？\n答：材料齐全的，15个工作日内放款。", kind=Kind.FAQ
+        )
+    )
+    answer = kb.answer("那需要什么材料？", Filters(doc_ids=("loan-2023", "loan-qa")))
+    assert answer.answered and "居民身份证" in answer.text, answer.text
