@@ -13,12 +13,12 @@ The rule, chosen on the sample knowledge base (see tests/actions/test_clarify.py
    a citizen can tell the buttons apart. Two reports of one event ("重庆智能化疫情排查信息系统上线" and
    "重庆:上线智能化信息系统助12万网格员便捷排查疫情") or two documents titled "山东省人民政府" answer the
    same question; asking which one is meant would only delay the answer.
-5. ... and only when the question says little beyond what the candidates share: at least half of its
-   words (question words such as 怎么 / 多少 and aspects such as 申请 / 条件 aside) are in every
-   candidate's title. "创业补贴申请条件" is vague (创业, 补贴: shared); "农机报废更新补贴怎么领" next to
-   a 种粮 and a 养殖 subsidy is not; "黑龙江省供销社推出了什么形式的订购农资服务" names far more than
-   two 黑龙江 spring-ploughing reports have in common, and is answered from the better one.
-   On the shared ncp dev questions steps 4 and 5 leave 2 of 20 clarifications.
+5. ... and only when the question names nothing beyond what the candidates share: every word of it
+   (question words such as 怎么 / 多少 and aspects such as 申请 / 条件 aside) is in every candidate's
+   title or tags. "创业补贴申请条件" is vague (创业, 补贴: shared); "农机报废更新补贴怎么领" next to a
+   种粮 and a 养殖 subsidy is not; "防护服企业的复工率如何" names more than two reports on resuming
+   work have in common, and is answered from the better one.
+   On the shared ncp dev questions steps 4 and 5 leave none of 20 clarifications.
 
 Step 3 carries the decision; the ratio only bounds how far down to look. On the sample, every vague
 "创业补贴" phrasing clarifies and every specific question (the loan limit, "大学生…", "高校毕业生…", a
@@ -107,9 +107,9 @@ def ambiguous_documents(
 
 
 def vague(question: str, docs: Sequence[Document]) -> bool:
-    """Whether at least half of the question's words (question words aside) are in every document's title."""
+    """Whether every word of the question (question words aside) is in every document's title or tags."""
     asked = question_words(question) - QUESTION_WORDS
-    return bool(asked) and 2 * len(shared_words(question, docs) & asked) >= len(asked)
+    return bool(asked) and asked <= shared_words(question, docs)
 
 
 def own_words(doc: Document, docs: Sequence[Document]) -> set[str]:
