@@ -71,22 +71,26 @@ def best_passage(answer: Answer, question: str, department: str) -> Passage:
     return best
 
 
+def beyond_guides(kb: KnowledgeBase, answer: Answer, turn: Turn) -> Reply:
+    """No service guide or directory entry fits: a policy or notice may still give the number or place
+    ("发热门诊的咨询热线是多少"); otherwise the honest no-answer."""
+    return reply_to_question(kb, turn, turn.text) if turn.text else no_answer_reply(kb, answer, turn, turn.text)
+
+
 def reply_on_contact(kb: KnowledgeBase, turn: Turn) -> Reply:
     query, department = contact_query(kb, turn)
     if not query:
         return no_answer_reply(kb, None, turn, turn.text)
     answer = kb.answer(query, GUIDES, top_k=CONTACT_PASSAGES)
     if answer.passage is None:  # no service guide at all
-        return reply_to_question(kb, turn, turn.text) if turn.text else no_answer_reply(kb, answer, turn, turn.text)
+        return beyond_guides(kb, answer, turn)
     passage = best_passage(answer, turn.text, department)
     # a directory entry is a list of names and numbers, which sentence-level answer confidence rates
     # poorly; an entry that carries the department or place the question names is the answer
     entry = " ".join((*passage.chunk.heading_path, passage.chunk.text))
     named = (department and department in entry) or naming_words(turn.text, [entry], CONTACT_WORDS)
     if not answer.answered and not named:
-        # no service guide or directory entry fits; a policy or notice may still give the number or place
-        # ("发热患者可拨打哪个电话咨询"), and otherwise the honest no-answer comes from there
-        return reply_to_question(kb, turn, turn.text) if turn.text else no_answer_reply(kb, answer, turn, turn.text)
+        return beyond_guides(kb, answer, turn)
     heading = passage.chunk.heading_path[-1] if passage.chunk.heading_path else ""
     details = "\n".join(line.strip() for line in passage.chunk.text.splitlines() if line.strip())
     if len(details) > DETAILS_MAX_CHARS:

@@ -36,6 +36,7 @@ class IngestReport:
     changes: list[Change] = field(default_factory=list)
     errors: list[IngestError] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)  # written, but republished copies of another document
 
     def count(self, action: str) -> int:
         return sum(1 for c in self.changes if c.action == action)
@@ -196,7 +197,7 @@ class KnowledgeBase:
         for doc_id, duplicate in self.duplicates().items():
             if doc_id in written or duplicate.canonical_id in written:
                 twin = f"与 {duplicate.canonical_id} 内容重复（相似度 {duplicate.similarity:.2f}）"
-                report.problems.append(f"{doc_id}：{twin}，检索结果中只显示一份")
+                report.duplicates.append(f"{doc_id}：{twin}，检索结果中只显示一份")
         return report
 
     def upsert(self, doc: Document, note: str = "") -> Change:

@@ -67,6 +67,8 @@ def cmd_ingest(kb: KnowledgeBase, args: argparse.Namespace) -> int:
         print(f"未导入 {error.path}：{error.reason}", file=sys.stderr)
     for problem in report.problems:
         print(f"跳过 {problem}", file=sys.stderr)
+    for duplicate in report.duplicates:
+        print(f"已导入，但 {duplicate}", file=sys.stderr)
     counts = {a: report.count(a) for a in ("created", "updated", "relabelled", "unchanged")}
     print(f"导入完成：新增 {counts['created']}，更新 {counts['updated'] + counts['relabelled']}，"
           f"未变 {counts['unchanged']}，失败文件 {len(report.errors)}，跳过记录 {len(report.problems)}")

@@ -50,6 +50,12 @@ class Duplicate:
     similarity: float
 
 
+def canonical(doc_id: str, duplicates: Mapping[str, Duplicate]) -> str:
+    """The id that names a document's group: its own, unless it is a republished copy."""
+    twin = duplicates.get(doc_id)
+    return twin.canonical_id if twin else doc_id
+
+
 def _may_merge(a: Document, b: Document) -> bool:
     return (
         a.kind is b.kind
@@ -71,7 +77,7 @@ class DuplicateFinder:
     """Groups of near-identical documents, kept up to date as documents change.
 
     Shingle sets are cached per (id, content hash), so after an edit only the changed documents
-    are read again.
+    are read again; callers keep the result for as long as their documents do not change.
     """
 
     def __init__(self, threshold: float = THRESHOLD) -> None:
@@ -79,8 +85,6 @@ class DuplicateFinder:
             raise ValueError("threshold must be within (0, 1]")
         self.threshold = threshold
         self._shingles: dict[tuple[str, str], frozenset[int]] = {}
-        self._key: tuple[tuple[str, str, str, str], ...] | None = None
-        self._canonical: dict[str, Duplicate] = {}
 
     def _signature(self, doc: Document) -> frozenset[int]:
         key = (doc.id, doc.content_hash)
@@ -90,9 +94,6 @@ class DuplicateFinder:
 
     def find(self, documents: Mapping[str, Document]) -> Mapping[str, Duplicate]:
         """Each duplicate document's id → its group's canonical copy; documents without a twin are absent."""
-        key = tuple(sorted((d.id, d.content_hash, d.kind.value, d.validity.value) for d in documents.values()))
-        if key == self._key:
-            return self._canonical
         live = {(d.id, d.content_hash) for d in documents.values()}
         self._shingles = {k: v for k, v in self._shingles.items() if k in live}
         signatures = {doc_id: self._signature(doc) for doc_id, doc in documents.items()}
@@ -128,10 +129,8 @@ class DuplicateFinder:
                     parent[second] = first
                 similarity[a] = max(similarity.get(a, 0.0), score)
                 similarity[b] = max(similarity.get(b, 0.0), score)
-        self._canonical = {
+        return {
             doc_id: Duplicate(doc_id, root(doc_id), round(similarity[doc_id], 4))
             for doc_id in documents
             if root(doc_id) != doc_id
         }
-        self._key = key
-        return self._canonical

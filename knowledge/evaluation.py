@@ -14,6 +14,7 @@ import numpy as np
 from .answer import extract_answer
 from .base import KnowledgeBase
 from .document import Document
+from .duplicates import canonical
 from .errors import IngestError
 from .retrieval import Filters, Retriever, rank_documents
 
@@ -88,11 +89,6 @@ def evaluate(
     retriever.search("预热")  # and build the BM25 structures
     docs = kb.documents()
     duplicates = kb.duplicates()
-
-    def group(doc_id: str) -> str:
-        twin = duplicates.get(doc_id)
-        return twin.canonical_id if twin else doc_id
-
     hits1 = hits1_exact = hitsk = hits_doc = hits_answer = no_answer = 0
     reciprocal = 0.0
     latencies = []
@@ -102,8 +98,8 @@ def evaluate(
         answer = extract_answer(q.question, passages, kb.index.idf, kb.extraction, retriever.next_chunk)
         latencies.append((time.perf_counter() - start) * 1000)
         exact = rank_documents(passages)
-        ranked = [group(doc_id) for doc_id in exact]
-        target = group(q.doc_id)
+        ranked = [canonical(doc_id, duplicates) for doc_id in exact]
+        target = canonical(q.doc_id, duplicates)
         gold = q.answer.strip()
         hits1 += target in ranked[:1]
         hits1_exact += q.doc_id in exact[:1]

@@ -10,7 +10,7 @@ import bm25s
 import numpy as np
 
 from .document import Chunk, Citation, Document, Kind, Passage
-from .duplicates import Duplicate
+from .duplicates import Duplicate, canonical
 from .embedding import Embedder
 from .errors import InvalidQuery
 from .index import HybridIndex
@@ -258,9 +258,7 @@ class Retriever:
             doc = docs.get(chunk.doc_id)
             if doc is None:
                 continue  # removed from the store since this index generation; reconciled on refresh
-            twin = duplicates.get(doc.id)
-            group = twin.canonical_id if twin else doc.id
-            if shown.setdefault(group, doc.id) != doc.id:
+            if shown.setdefault(canonical(doc.id, duplicates), doc.id) != doc.id:
                 continue  # another copy of the same republished text is already in the results
             d_rank, d_score = dense_at.get(fid, (None, None))
             b_rank, b_score = bm25_at.get(fid, (None, None))

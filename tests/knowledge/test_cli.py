@@ -94,3 +94,20 @@ def test_eval_with_a_missing_file_is_a_clear_error(settings: Settings, capsys: p
     assert main(["eval", "--documents", "/nonexistent/docs.jsonl", "--questions", "/nonexistent/q.jsonl"], settings) == 2
     err = capsys.readouterr().err
     assert "无法读取" in err and "/nonexistent/q.jsonl" in err and "Traceback" not in err
+
+
+def test_ingesting_a_republished_copy_says_so_without_calling_it_skipped(
+    settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    notice = "关于调整城区公交票价的通知：一、自2026年1月1日起，城区公交普通线路票价统一调整为2元，空调线路2.5元。" * 3
+    feed = tmp_path / "news.jsonl"
+    feed.write_text(
+        json.dumps({"id": "gov", "text": notice}, ensure_ascii=False)
+        + "\n"
+        + json.dumps({"id": "media", "text": "（转载）" + notice}, ensure_ascii=False),
+        "utf-8",
+    )
+    assert main(["ingest", str(feed)], settings) == 0
+    captured = capsys.readouterr()
+    assert "新增 2" in captured.out and "跳过记录 0" in captured.out
+    assert "已导入，但 media：与 gov 内容重复" in captured.err
