@@ -46,8 +46,10 @@ setup-py: $(VENV)/.installed
 setup-rasa: $(RASA_VENV)/.installed
 setup: var/.system-packages setup-py setup-rasa sample model
 
-# the sample knowledge base is ingested on first start; re-ingesting unchanged files is a no-op
-var/index/CURRENT: $(VENV)/.installed $(wildcard knowledge/sample/*.md)
+# the sample knowledge base is ingested on first start; re-ingesting unchanged files is a no-op, and an
+# index chunked by an older chunker (or built for another model) is rebuilt first
+var/index/CURRENT: $(VENV)/.installed $(wildcard knowledge/sample/*.md) knowledge/chunking.py
+	$(PY) -m knowledge reindex --if-outdated
 	$(PY) -m knowledge ingest knowledge/sample
 sample: var/index/CURRENT
 

@@ -7,7 +7,7 @@ from knowledge.document import Citation, Document, Kind
 from knowledge.retrieval import Filters
 
 from . import replies
-from .answering import KnowledgeAction, answer_reply, changes_topic
+from .answering import KnowledgeAction, answer_reply, changes_topic, reply_to_question
 from .clarify import label, naming_words
 from .conversation import Turn
 from .payload import CitationRole, Reply, ReplyKind, cite, make_payload
@@ -63,6 +63,9 @@ def reply_on_interpretation(kb: KnowledgeBase, turn: Turn) -> Reply:
         return Reply(replies.no_interpretation_text(current), payload)
     if general is not None and general.answered:
         return answer_reply(kb, general, turn, question)
+    if question:
+        # the question names a subject no 解读 covers ("复工补贴怎么理解"): the policy itself may answer it
+        return reply_to_question(kb, turn, question)
     # no policy in context and none named: ask which one rather than count a failure
     return Reply(replies.no_current_document_text(), make_payload(ReplyKind.INTERPRETATION, turn.intent))
 

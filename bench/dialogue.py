@@ -41,7 +41,7 @@ from tune import refresh_tokens  # noqa: E402  (bench/ is this script's director
 
 from api.rasa import BotReply, parse_rest_messages  # noqa: E402
 from knowledge.base import KnowledgeBase  # noqa: E402
-from knowledge.evaluation import Question, evaluate, load_questions  # noqa: E402
+from knowledge.evaluation import Question, evaluate, holds_answer, load_questions  # noqa: E402
 from knowledge.settings import Settings  # noqa: E402
 from tests.servers import RASA, assistant_stack  # noqa: E402
 
@@ -125,7 +125,7 @@ def ask_questions(
         print(file=sys.stderr)
     n = len(questions)
     hits = [
-        bool(q.answer.strip()) and q.answer.strip() in r.text for q, r in zip(questions, turns.replies, strict=True)
+        holds_answer(r.text, q.answer) for q, r in zip(questions, turns.replies, strict=True)
     ]
     kinds = Counter(str(r.payload.get("reply", "(no payload)")) for r in turns.replies)
     intents = Counter(r.intent or "(no payload)" for r in turns.replies)

@@ -30,6 +30,7 @@ from knowledge.evaluation import (  # noqa: E402
     Question,
     answer_outcomes,
     evaluate,
+    holds_answer,
     load_questions,
     make_retriever,
     threshold_table,
@@ -170,7 +171,7 @@ def answer_table(kb: KnowledgeBase, splits: dict[str, list[Question]]) -> None:
             good = 0
             for q in qs:
                 answer = extract_answer(q.question, retrieved[q.question], kb.index.idf, settings, retriever.next_chunk if follow else None)
-                good += bool(q.answer.strip() and q.answer.strip() in answer.text)
+                good += holds_answer(answer.text, q.answer)
                 if h == "all":
                     lengths.append(len(answer.text))
             hits[h] = good / len(qs)

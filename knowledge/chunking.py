@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from .document import Chunk, Document
 from .text import split_sentences
 
+# bump when chunk boundaries or texts change: an index chunked by another version is refused until reindexed
+CHUNKER_VERSION = 4
 _CN_NUM = "一二三四五六七八九十百零〇两"
 # (level, pattern) for heading markers at the start of a paragraph
 _HEADINGS: tuple[tuple[int, re.Pattern[str]], ...] = (
     (0, re.compile(rf"^第[{_CN_NUM}\d]+[章节]")),
     (1, re.compile(rf"^[{_CN_NUM}]+、")),
     (2, re.compile(rf"^[（(][{_CN_NUM}]+[）)]")),
-    (2, re.compile(rf"^第[{_CN_NUM}\d]+条")),
+    (1, re.compile(rf"^第[{_CN_NUM}\d]+条")),  # an article holds its items (（一）…) as 一、 does
     (3, re.compile(r"^\d{1,2}[.．、](?!\d)")),
 )
 # headings that a flattened text (one line, spaces between paragraphs) carries mid-line
@@ -30,10 +32,15 @@ _HEADING_END = re.compile(r"[。：:；;]|\s")
 class _Section:
     path: tuple[str, ...]
     sentences: list[str]
+    level: int = -1  # of the heading that opens it; -1 for the text before the first heading
 
 
 def heading_of(paragraph: str) -> tuple[int, str, str] | None:
-    """(level, heading, rest) when the paragraph starts with a heading marker, else None."""
+    """(level, heading, rest) when the paragraph starts with a heading marker, else None.
+
+    The heading is what a reader would call the item's title: up to the first sentence end, colon or
+    space, at most 40 characters after the marker; ``rest`` is what follows it.
+    """
     for level, pattern in _HEADINGS:
         marker = pattern.match(paragraph)
         if not marker:
@@ -48,6 +55,14 @@ def heading_of(paragraph: str) -> tuple[int, str, str] | None:
         cut = min(cut, marker.end() + _HEADING_MAX)
         return level, paragraph[:cut].strip(), paragraph[cut:].lstrip("。：: \t").strip()
     return None
+
+
+def _is_title_line(paragraph: str, heading: str, rest: str) -> bool:
+    """Whether the heading is a title set apart from its text ("一、支持物资供应 对生产企业…" or a line of
+    its own), rather than the opening words of a sentence ("（一）年龄在18周岁以上；", a 40-character
+    cut of "一、任何单位、组织和个人，应当…", or "（二）受理举报的部门应对举报人信息严格保密。…")."""
+    follows = paragraph[len(heading) :]
+    return not follows or (follows[:1].isspace() and bool(rest) and not _ARTICLE.match(heading))
 
 
 def _paragraphs(body: str) -> list[str]:
@@ -69,18 +84,26 @@ def _qa_pairs(paragraphs: list[str]) -> list[tuple[str, str]] | None:
 
 
 def _sections(paragraphs: list[str]) -> list[_Section]:
+    """Sections under their heading paths; each one's text opens with its heading, so a quoted answer
+    can hold the item it comes from ("（一）年满18周岁。", "第十条 申请人应提交以下材料：…")."""
     stack: list[tuple[int, str]] = []
     sections = [_Section((), [])]
+    titles_only: set[int] = set()  # sections holding nothing but their title line
     for paragraph in paragraphs:
         found = heading_of(paragraph)
         if found:
             level, heading, rest = found
             stack = [(lvl, h) for lvl, h in stack if lvl < level] + [(level, heading)]
-            sections.append(_Section(tuple(h for _, h in stack), []))
-            # a one-sentence item such as "（一）年满18周岁。" is content as well as a heading
-            paragraph = rest or (paragraph if paragraph.endswith(("。", "；", ";")) else "")
+            sections.append(_Section(tuple(h for _, h in stack), [], level))
+            if _is_title_line(paragraph, heading, rest):
+                # a title line keeps a line break after it; alone it is no content (its children carry it)
+                sections[-1].sentences.append(heading + "\n")
+                titles_only.add(len(sections) - 1)
+                paragraph = rest
+        if paragraph:
+            titles_only.discard(len(sections) - 1)
         sections[-1].sentences.extend(split_sentences(paragraph))
-    return [s for s in sections if s.sentences]
+    return [s for i, s in enumerate(sections) if s.sentences and i not in titles_only]
 
 
 def _pack(sentences: list[str], limit: int) -> list[str]:
@@ -92,12 +115,52 @@ def _pack(sentences: list[str], limit: int) -> list[str]:
             pieces.extend([current] if current else [])
             current, pieces = "", pieces + [sentence[:limit]]
             sentence = sentence[limit:]
-        if current and len(current) + len(sentence) > limit:
-            pieces.append(current)
+        if current and len(current) + len(sentence) > limit and not current.endswith("\n"):
+            pieces.append(current)  # (a title line stays with the sentence after it)
             current = ""
         current += sentence
     if current:
         pieces.append(current)
+    return [piece.rstrip("\n") for piece in pieces]
+
+
+def _common_path(paths: list[tuple[str, ...]]) -> tuple[str, ...]:
+    """The headings every path starts with."""
+    common = paths[0]
+    for path in paths[1:]:
+        size = 0
+        while size < min(len(common), len(path)) and common[size] == path[size]:
+            size += 1
+        common = common[:size]
+    return common
+
+
+def _pack_sections(sections: list[_Section], limit: int) -> list[tuple[tuple[str, ...], str]]:
+    """Chapters, articles and parts (第X章, 第X条, 一、) each open a chunk; the items (（一）, 1.) of one
+    of them are packed together while they fit in ``limit`` characters, under the heading path they
+    share, so that "（二）在本县登记失业；" makes no chunk of its own. Items under no heading ("（一）谁能领。…"
+    after an introduction) stay apart. A longer section is split at sentence ends."""
+    pieces: list[tuple[tuple[str, ...], str]] = []
+    texts: list[str] = []
+    paths: list[tuple[str, ...]] = []
+
+    def flush() -> None:
+        if texts:
+            pieces.append((_common_path(paths), "\n".join(texts)))
+        texts.clear()
+        paths.clear()
+
+    for section in sections:
+        text = "".join(section.sentences).rstrip("\n")
+        alone = section.level <= 1 or not _common_path([*paths, section.path])  # no heading shared with the chunk
+        if texts and (alone or sum(map(len, texts)) + len(text) > limit):
+            flush()
+        if len(text) > limit:
+            pieces.extend((section.path, piece) for piece in _pack(section.sentences, limit))
+            continue
+        texts.append(text)
+        paths.append(section.path)
+    flush()
     return pieces
 
 
@@ -111,8 +174,7 @@ def chunk_document(doc: Document, chunk_chars: int = 300) -> list[Chunk]:
             for part in _pack(split_sentences(answer), chunk_chars * 3):
                 pieces.append(((question,), f"问：{question}\n答：{part}"))
     else:
-        for section in _sections(paragraphs):
-            pieces.extend((section.path, text) for text in _pack(section.sentences, chunk_chars))
+        pieces = _pack_sections(_sections(paragraphs), chunk_chars)
     return [
         Chunk(id=Chunk.make_id(doc.id, i), doc_id=doc.id, position=i, text=text, title=doc.title, heading_path=path)
         for i, (path, text) in enumerate(pieces)

@@ -18,6 +18,7 @@ from .base import KnowledgeBase, Progress
 from .document import Answer, Passage, parse_kind, parse_validity
 from .errors import KnowledgeError
 from .evaluation import evaluate, load_questions, peak_memory_mb
+from .index import HybridIndex
 from .retrieval import Filters
 from .settings import Settings
 from .terms import write_user_dictionary
@@ -121,6 +122,12 @@ def cmd_retire(kb: KnowledgeBase, args: argparse.Namespace) -> int:
 
 
 def cmd_reindex(kb: KnowledgeBase, args: argparse.Namespace) -> int:
+    if args.if_outdated:
+        reason = HybridIndex.outdated(kb.index_dir, kb.settings.index.model)
+        if reason is None:
+            print("索引无需重建")
+            return 0
+        print(f"索引需要重建：{reason}")
     count = kb.reindex(_progress("reindex"))
     print(f"索引已重建：{count} 个片段")
     return 0
@@ -175,7 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--validity", required=True)
     p.add_argument("--replaced-by")
     p.add_argument("--note")
-    sub.add_parser("reindex", help="rebuild the index from the store (after changing the model)")
+    p = sub.add_parser("reindex", help="rebuild the index from the store (after changing the model or the chunker)")
+    p.add_argument("--if-outdated", action="store_true", help="only when built for another model or an older chunker")
     p = sub.add_parser("terms", help="write a jieba user dictionary of the knowledge base's terms")
     p.add_argument("out")
     p = sub.add_parser("eval", help="measure retrieval and answers on annotated questions")

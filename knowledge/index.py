@@ -11,11 +11,13 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import bm25s
 import faiss
 import numpy as np
 
+from .chunking import CHUNKER_VERSION
 from .document import Chunk
 from .errors import IndexMismatch
 from .text import TOKENIZER_VERSION, tokenize
@@ -161,7 +163,7 @@ class HybridIndex:
         manifest = {
             "format": FORMAT_VERSION, "model": self.model, "dim": self.dim, "count": len(self.chunks),
             "next_id": self.next_id, "documents": self.doc_hashes, "created_at": time.time(),
-            "tokenizer": TOKENIZER_VERSION,
+            "tokenizer": TOKENIZER_VERSION, "chunker": CHUNKER_VERSION,
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
         os.rename(tmp, directory / name)
@@ -175,6 +177,14 @@ class HybridIndex:
         _prune(directory, keep=name)
         return directory / name
 
+    @staticmethod
+    def outdated(directory: Path, model: str) -> str | None:
+        """Why the CURRENT generation must be rebuilt (another model, an older chunker), or None."""
+        generation = current_generation(directory)
+        if generation is None:
+            return None
+        return _outdated(json.loads((generation / MANIFEST).read_text(encoding="utf-8")), model)
+
     @classmethod
     def load(cls, directory: Path, model: str) -> HybridIndex:
         """Load the CURRENT generation; refuse one built for another model or that contradicts its manifest."""
@@ -184,11 +194,9 @@ class HybridIndex:
         manifest = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
         if manifest.get("format") != FORMAT_VERSION:
             raise IndexMismatch(f"index at {generation} has format {manifest.get('format')}, expected {FORMAT_VERSION}")
-        if manifest["model"] != model:
-            raise IndexMismatch(
-                f"index at {generation} was built with model {manifest['model']!r} but the setting "
-                f"POLICY_INDEX__MODEL is {model!r}; rebuild it with `python -m knowledge reindex`"
-            )
+        reason = _outdated(manifest, model)
+        if reason:
+            raise IndexMismatch(f"index at {generation} {reason}; rebuild it with `python -m knowledge reindex`")
         index = cls(model, int(manifest["dim"]))
         index.vectors = faiss.read_index(str(generation / VECTORS))  # type: ignore[assignment]
         if index.vectors.d != index.dim or index.vectors.ntotal != manifest["count"]:
@@ -230,3 +238,12 @@ def _prune(directory: Path, keep: str) -> None:
     stale += [p for p in directory.glob(".tmp-gen-*") if p.is_dir()]
     for path in stale:
         shutil.rmtree(path, ignore_errors=True)
+
+
+def _outdated(manifest: dict[str, Any], model: str) -> str | None:
+    if manifest["model"] != model:
+        return f"was built with model {manifest['model']!r} but the setting POLICY_INDEX__MODEL is {model!r}"
+    chunker = manifest.get("chunker", 1)
+    if chunker != CHUNKER_VERSION:
+        return f"was chunked by version {chunker} of the chunker, this code chunks by version {CHUNKER_VERSION}"
+    return None

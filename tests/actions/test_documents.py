@@ -91,6 +91,15 @@ def test_interpretation_question_naming_a_topic_answers_from_the_interpretations
     assert result.slot("current_doc_id") == "qh-policy-minimum-living-assistance-2025"
 
 
+def test_interpretation_question_on_a_policy_without_one_is_answered_from_the_policy(
+    knowledge: KnowledgeProvider,
+) -> None:
+    result = run(ActionAnswerInterpretation(knowledge), tracker("新开办企业免费刻章怎么理解", "ask_interpretation"))
+    assert result.payload["answered"] is True
+    assert result.payload["doc_ids"][0] == "qh-policy-business-environment-2024"
+    assert "共4枚" in result.text and "青政发〔2024〕8号" in result.text
+
+
 def test_excerpt_cuts_between_question_and_answer_pairs() -> None:
     body = (
         "问：第一个问题？\n答：" + "甲" * 70 + "\n问：第二个问题？\n答：" + "乙" * 70 + "\n问：第三个问题？\n答：丙。"

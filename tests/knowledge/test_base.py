@@ -20,7 +20,7 @@ def test_search_returns_passage_with_both_scores_and_citation(kb: KnowledgeBase)
     assert top.dense_score is not None and top.bm25_score is not None
     assert top.citation.doc_number == "青政办发〔2024〕3号"
     assert top.citation.validity == "现行有效"
-    assert top.chunk.heading_path == ("一、参保缴费",)
+    assert top.chunk.text.startswith("一、参保缴费\n城乡居民医保个人缴费标准为每人每年380元。")
 
 
 def test_repealed_policy_is_excluded_by_default_and_flagged_on_request(kb: KnowledgeBase) -> None:

@@ -48,6 +48,26 @@ def test_manifest_that_disagrees_with_vectors_is_refused(kb: KnowledgeBase) -> N
         HybridIndex.load(kb.index_dir, DEFAULT)
 
 
+def test_index_chunked_by_an_older_chunker_is_refused_until_reindexed(
+    kb: KnowledgeBase, embedder: Embedder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from knowledge.cli import main
+
+    assert main(["reindex", "--if-outdated"], kb.settings) == 0
+    assert "无需重建" in capsys.readouterr().out
+    manifest_path = current_generation(kb.index_dir) / MANIFEST  # type: ignore[operator]
+    manifest = json.loads(manifest_path.read_text())
+    del manifest["chunker"]  # as written before the chunker carried a version
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatch, match="chunked by version 1 of the chunker.*reindex"):
+        KnowledgeBase.open(kb.settings, embedder)
+    kb.close()
+    assert main(["reindex", "--if-outdated"], kb.settings) == 0
+    assert "索引需要重建" in capsys.readouterr().out
+    reopened = KnowledgeBase.open(kb.settings, embedder)
+    assert reopened.search("城乡居民医保缴费")[0].doc_id == "medical"
+
+
 def test_leftover_of_an_interrupted_write_is_ignored(kb: KnowledgeBase, embedder: Embedder) -> None:
     (kb.index_dir / ".tmp-gen-123").mkdir()
     (kb.index_dir / ".tmp-gen-123" / "vectors.faiss").write_bytes(b"half written")
