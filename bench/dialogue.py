@@ -205,13 +205,24 @@ def ncp_kb() -> Path:
     return NCP_CACHE
 
 
-def knowledge_eval(directory: Path, questions: Sequence[Question]) -> dict[str, float]:
-    """``knowledge eval`` on the same store and index, in-process (no re-embedding of the corpus)."""
+def knowledge_eval(directory: Path, questions: Sequence[Question]) -> tuple[dict[str, float], list[bool]]:
+    """``knowledge eval`` on the same store and index, in-process (no re-embedding of the corpus), with
+    whether each question's answer held the gold span."""
     kb = KnowledgeBase.open(settings_for(directory))
+    hits: list[bool] = []
     try:
-        return evaluate(kb, questions, 5)
+        return evaluate(kb, questions, 5, answer_hits=hits), hits
     finally:
         kb.close()
+
+
+def print_differences(questions: Sequence[Question], eval_hits: Sequence[bool], turns: Turns) -> None:
+    """The dev questions that one of the bot and ``knowledge eval`` answers and the other does not."""
+    for q, by_eval, reply in zip(questions, eval_hits, turns.replies, strict=True):
+        by_bot = holds_answer(reply.text, q.answer)
+        if by_bot != by_eval:
+            side, kind = "bot only" if by_bot else "eval only", reply.payload.get("reply", "(no payload)")
+            print(f"  {side}: {q.question} (NLU {reply.intent}, reply {kind})", file=sys.stderr)
 
 
 @contextmanager
@@ -278,7 +289,7 @@ def main() -> int:
     if run_ncp:
         questions = load_questions(QUESTIONS)[: args.limit or None]
         directory = ncp_kb() if args.spawn else args.kb
-        measured = knowledge_eval(directory, questions)
+        measured, eval_hits = knowledge_eval(directory, questions)
         eval_values = {"eval_answer_hit@1": measured["answer_hit@1"], "eval_no_answer": measured["no_answer_rate"]}
         if args.spawn:
             with spawned(directory) as rasa_url:
@@ -288,6 +299,7 @@ def main() -> int:
         rows.append(row(f"ncp dev ({len(questions)} q)", turns, bot_answer_hit=bot["bot_answer_hit"], **eval_values))
         print(f"  bot answer hit among turns NLU classed ask_policy: {bot['bot_hit_when_ask_policy']}", file=sys.stderr)
         print(f"  knowledge eval on the same KB: {json.dumps(measured, ensure_ascii=False)}", file=sys.stderr)
+        print_differences(questions, eval_hits, turns)
     if args.json:
         for r in rows:
             print(json.dumps(r, ensure_ascii=False))

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .document import Answer, Chunk, Passage
-from .text import bigrams, is_function_bigram, normalize, split_sentences, words
+from .text import bigrams, is_function_bigram, normalize, normalized_bigrams, split_sentences, words
 
 _ANSWER_PREFIX = re.compile(r"^(?:问|問|答|Q|A)\s*[：:]\s*")
 _SENTENCE_ENDS = ("。", "！", "？", "；", ";", "!", "?")
@@ -60,20 +61,33 @@ def _question_terms(question: str, idf: Idf) -> list[str]:
     return content + [b for b in bigrams(question) if idf(b) < unseen and not is_function_bigram(b)]
 
 
+@lru_cache(maxsize=65536)
+def _normal(text: str) -> str:
+    """The text as matching sees it. Script folding (OpenCC, pure Python) is most of an answer's cost, so
+    each sentence is folded once and windows are joined from folded sentences; popular chunks stay cached."""
+    return normalize(text).lower()
+
+
 def _coverage(question_tokens: list[str], text: str, idf: Idf) -> float:
     """IDF-weighted share of the question's terms that appear in the text."""
+    return _covered(question_tokens, _normal(text), idf)
+
+
+def _covered(question_tokens: list[str], target: str, idf: Idf) -> float:
+    """``_coverage`` of a text already normalised."""
     if not question_tokens:
         return 0.0
-    target = normalize(text).lower()
     unique = set(question_tokens)
     total = sum(idf(t) for t in unique)
     found = sum(idf(t) for t in unique if t in target)
     return found / total if total else 0.0
 
 
-def restates_title(sentence: str, title_pairs: set[str], overlap: float) -> bool:
-    """Whether the sentence holds at least ``overlap`` of the title's character pairs."""
-    return bool(title_pairs) and len(title_pairs & set(bigrams(sentence))) >= overlap * len(title_pairs)
+def restates_title(normalized_sentence: str, title_pairs: set[str], overlap: float) -> bool:
+    """Whether the (normalised) sentence holds at least ``overlap`` of the title's character pairs."""
+    if not title_pairs:
+        return False
+    return len(title_pairs & set(normalized_bigrams(normalized_sentence))) >= overlap * len(title_pairs)
 
 
 def _answer_lines(text: str) -> list[str]:
@@ -106,13 +120,15 @@ def _clip(text: str, max_chars: int) -> str:
     return head[: marks[-1]] if marks and marks[-1] > max_chars // 2 else head
 
 
-def _window(sentences: list[str], start: int, max_chars: int) -> str:
-    text = sentences[start]
+def _window(sentences: list[str], start: int, max_chars: int) -> tuple[str, int]:
+    """The window of sentences from ``start`` (≤ max_chars) and the index after its last sentence."""
+    text, end = sentences[start], start + 1
     for following in sentences[start + 1 :]:
         if len(text) + len(following) > max_chars:
             break
         text += following if text.endswith(_SENTENCE_ENDS) else "\n" + following  # after a title line
-    return _clip(text, max_chars)
+        end += 1
+    return _clip(text, max_chars), end
 
 
 def extract_answer(
@@ -136,16 +152,19 @@ def extract_answer(
     for p_index, passage in enumerate(passages[:read]):
         own = _answer_lines(passage.chunk.text)
         sentences = own + _continuation(passage, following)
+        normal = [_normal(s) for s in sentences]
         prior = settings.prior_weight * passage.score / top_score if top_score > 0 else 0.0
         title_pairs = set(bigrams(passage.chunk.title))
         for start, sentence in enumerate(own):
-            text = _window(sentences, start, settings.max_chars)
+            text, end = _window(sentences, start, settings.max_chars)
             introduces_list = asks_list and _introduces_list(sentence, text)
             if p_index >= settings.passages and not introduces_list:
                 continue  # beyond the passages read for every question, only list introductions count
-            score = _coverage(tokens, text, idf) + settings.start_weight * _coverage(tokens, sentence, idf) + prior
+            joined = "".join(normal[start:end])
+            window = joined if len(text) >= len("".join(sentences[start:end])) else _normal(text)  # unless clipped
+            score = _covered(tokens, window, idf) + settings.start_weight * _covered(tokens, normal[start], idf) + prior
             score += settings.list_weight if introduces_list else 0.0
-            if restates_title(sentence, title_pairs, settings.title_overlap):
+            if restates_title(normal[start], title_pairs, settings.title_overlap):
                 score -= settings.title_penalty
             if best is None or score > best[0]:
                 best = (score, p_index, sentence, text)

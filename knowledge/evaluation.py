@@ -90,6 +90,7 @@ def evaluate(
     progress: Callable[[int, int], None] | None = None,
     document_weight: float | None = None,
     retriever: Retriever | None = None,
+    answer_hits: list[bool] | None = None,
 ) -> dict[str, float]:
     """Document-level recall@1/@k and MRR@10, answer_hit@1, no-answer rate and per-query latency.
 
@@ -127,7 +128,10 @@ def evaluate(
         if target in ranked[:10]:
             reciprocal += 1.0 / (ranked.index(target) + 1)
         no_answer += not answer.answered
-        hits_answer += answer.answered and holds_answer(answer.text, gold)
+        hit = answer.answered and holds_answer(answer.text, gold)
+        hits_answer += hit
+        if answer_hits is not None:
+            answer_hits.append(hit)  # per question, for comparing with another pipeline
         if progress:
             progress(number, len(questions))
     n = len(questions)

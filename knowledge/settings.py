@@ -35,7 +35,7 @@ class RetrievalSettings(BaseModel):
     )
     candidates: int = Field(50, ge=5, le=1000, description="candidates each retriever contributes before fusion")
     dense_query_chars: int = Field(
-        32, ge=8, le=2000, description="characters of a question the dense model reads (BM25 reads all of it)"
+        24, ge=8, le=2000, description="characters of a question the dense model reads (BM25 reads all of it)"
     )
     answer_threshold: float = Field(0.40, ge=0.0, le=1.0, description="below this confidence the answer is 'no answer'")
     duplicate_threshold: float = Field(

@@ -80,7 +80,12 @@ def tokenize(text: str) -> list[str]:
 
 def bigrams(text: str) -> list[str]:
     """Every pair of adjacent Han characters within each run of Han characters of the normalised text."""
-    return [run[i : i + 2] for run in _HAN_RUN.findall(normalize(text).lower()) for i in range(len(run) - 1)]
+    return normalized_bigrams(normalize(text).lower())
+
+
+def normalized_bigrams(normalized: str) -> list[str]:
+    """``bigrams`` of a text already normalised and lower-cased."""
+    return [run[i : i + 2] for run in _HAN_RUN.findall(normalized) for i in range(len(run) - 1)]
 
 
 _FUNCTION_CHARS = frozenset("的了是在我你他她它们有那这么什吗呢吧啊和与及或也就都还对为被把给从向等之其该以于由将并而则又哪谁几怎")
