@@ -154,7 +154,7 @@ def extract_answer(
         sentences = own + _continuation(passage, following)
         normal = [_normal(s) for s in sentences]
         prior = settings.prior_weight * passage.score / top_score if top_score > 0 else 0.0
-        title_pairs = set(bigrams(passage.chunk.title))
+        title_pairs = set(normalized_bigrams(_normal(passage.chunk.title)))  # folded once per title, cached
         for start, sentence in enumerate(own):
             text, end = _window(sentences, start, settings.max_chars)
             introduces_list = asks_list and _introduces_list(sentence, text)

@@ -139,7 +139,7 @@ class Retriever:
         document_weight: float = 0.5,
         tokenizer: Callable[[str], list[str]] = tokenize,
         duplicates: Callable[[], Mapping[str, Duplicate]] | None = None,
-        dense_query_chars: int = 2000,
+        dense_query_chars: int = MAX_QUERY_CHARS,
     ) -> None:
         if not 0.0 <= dense_weight <= 1.0:
             raise ValueError("dense_weight must be within [0, 1]")
