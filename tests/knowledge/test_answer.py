@@ -1,0 +1,23 @@
+"""Answer extraction on hand-made passages: which sentences are quoted."""
+
+from __future__ import annotations
+
+from knowledge.answer import extract_answer
+from knowledge.document import Chunk, Citation, Document, Passage
+
+TITLE = "重庆市税务局发布非接触式网上办税清单"
+
+
+def passage(text: str) -> Passage:
+    doc = Document(id="d", title=TITLE, body=text)
+    return Passage(Chunk("d#0", "d", 0, text, TITLE), Citation.of(doc), 1.0, None, None, None, None)
+
+
+def test_a_sentence_restating_the_title_is_passed_over_for_the_answer() -> None:
+    text = (
+        "重庆市税务局发布非接触式网上办税清单和线下预约办税清单。"
+        + "各区县税务局将做好宣传辅导工作，方便纳税人了解政策变化情况。" * 5
+        + "非接触式网上办税清单涵盖发票领用代开、税收减免备案、税费申报缴纳等事项。"
+    )
+    answer = extract_answer("重庆市税务局发布的非接触式网上办税清单涵盖哪些事项？", [passage(text)], lambda _: 1.0)
+    assert answer.text.startswith("非接触式网上办税清单涵盖发票领用代开"), answer.text
