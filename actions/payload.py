@@ -34,6 +34,10 @@ class ReplyKind(StrEnum):
     FORM = "form"  # a complaint-form validation message
     FEEDBACK = "feedback"
     ERROR = "error"  # the knowledge base could not be queried
+    # template responses in bot/domain.yml carry these (their ``intent`` is the user_intent slot)
+    SMALLTALK = "smalltalk"  # greeting, goodbye, thanks, chit-chat, "anything else?"
+    OUT_OF_SCOPE = "out_of_scope"  # not a question about the county's policies
+    NOT_UNDERSTOOD = "not_understood"  # Rasa's utter_default
 
 
 class CitationRole(StrEnum):

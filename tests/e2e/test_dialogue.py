@@ -260,3 +260,15 @@ def test_unhelpful_feedback_offers_a_person(citizen: Citizen) -> None:
     assert reply.payload.get("feedback") == "negative", describe(reply)
     assert "转人工" in [b["title"] for b in reply.buttons]
     assert HOTLINE in reply.text
+
+
+def test_template_replies_carry_a_payload_naming_the_intent(citizen: Citizen) -> None:
+    """Greetings, out-of-scope requests and form questions come from domain templates, not actions."""
+    hello = citizen.say("你好")
+    assert hello.payload.get("reply") == "smalltalk" and hello.payload.get("intent") == "greet", describe(hello)
+    away = citizen.say("帮我订一张去北京的机票")
+    assert away.payload.get("reply") == "out_of_scope", describe(away)
+    assert away.payload.get("intent") == "out_of_scope" and not away.answered
+    form = citizen.say("我要投诉")
+    assert form.payload.get("reply") == "form" and form.payload.get("intent") == "complain", describe(form)
+    assert form.payload.get("doc_ids") == [] and form.payload.get("work_order") is None
