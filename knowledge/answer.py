@@ -83,6 +83,23 @@ def _covered(question_tokens: list[str], target: str, idf: Idf) -> float:
     return found / total if total else 0.0
 
 
+_DATE = r"(?:\d{4}|[〇○零一二三四五六七八九]{4})\s*年\s*[\d〇○零一二三四五六七八九十]{1,3}\s*月\s*[\d〇○零一二三四五六七八九十]{1,3}\s*日"
+_SIGNATURE = re.compile(rf"^[^。，；！？,;!?]{{2,60}}?{_DATE}\s*$")
+_BARE_DATE = re.compile(rf"^{_DATE}\s*$")
+_CLAUSE = re.compile(r"[。，；！？,;!?]")
+
+
+def is_signature(sentence: str, following: str = "") -> bool:
+    """Whether a line is a closing signature (落款): an issuing body (or contact line) and a date, no clause.
+
+    The date may be on the same line or on the ``following`` one.
+    """
+    line = sentence.strip()
+    if _SIGNATURE.match(line):
+        return True
+    return bool(_BARE_DATE.match(following.strip())) and 2 <= len(line) <= 60 and not _CLAUSE.search(line)
+
+
 def restates_title(normalized_sentence: str, title_pairs: set[str], overlap: float) -> bool:
     """Whether the (normalised) sentence holds at least ``overlap`` of the title's character pairs."""
     if not title_pairs:
@@ -164,7 +181,9 @@ def extract_answer(
             window = joined if len(text) >= len("".join(sentences[start:end])) else _normal(text)  # unless clipped
             score = _covered(tokens, window, idf) + settings.start_weight * _covered(tokens, normal[start], idf) + prior
             score += settings.list_weight if introduces_list else 0.0
-            if restates_title(normal[start], title_pairs, settings.title_overlap):
+            if restates_title(normal[start], title_pairs, settings.title_overlap) or is_signature(
+                sentence, sentences[start + 1] if start + 1 < len(sentences) else ""
+            ):
                 score -= settings.title_penalty
             if best is None or score > best[0]:
                 best = (score, p_index, sentence, text)

@@ -21,3 +21,14 @@ def test_a_sentence_restating_the_title_is_passed_over_for_the_answer() -> None:
     )
     answer = extract_answer("重庆市税务局发布的非接触式网上办税清单涵盖哪些事项？", [passage(text)], lambda _: 1.0)
     assert answer.text.startswith("非接触式网上办税清单涵盖发票领用代开"), answer.text
+
+
+def test_a_closing_signature_is_not_quoted_as_the_answer() -> None:
+    """A question naming the issuing body matches the 落款 (body and date) at the end of the notice."""
+    text = (
+        "各建筑企业要落实日报告制度，每日向行业主管部门报告员工健康情况。"
+        + "各区县住房城乡建设部门将做好宣传辅导工作，督促企业做好防控。" * 6
+        + "内江市住房和城乡建设局\n2020年2月3日"
+    )
+    answer = extract_answer("内江市住房和城乡建设局要求企业如何落实日报告制度？", [passage(text)], lambda _: 1.0)
+    assert answer.text.startswith("各建筑企业要落实日报告制度"), answer.text
