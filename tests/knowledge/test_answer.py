@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from knowledge.answer import extract_answer
 from knowledge.document import Chunk, Citation, Document, Passage
 
@@ -13,22 +15,28 @@ def passage(text: str) -> Passage:
     return Passage(Chunk("d#0", "d", 0, text, TITLE), Citation.of(doc), 1.0, None, None, None, None)
 
 
-def test_a_sentence_restating_the_title_is_passed_over_for_the_answer() -> None:
-    text = (
-        "重庆市税务局发布非接触式网上办税清单和线下预约办税清单。"
-        + "各区县税务局将做好宣传辅导工作，方便纳税人了解政策变化情况。" * 5
-        + "非接触式网上办税清单涵盖发票领用代开、税收减免备案、税费申报缴纳等事项。"
-    )
-    answer = extract_answer("重庆市税务局发布的非接触式网上办税清单涵盖哪些事项？", [passage(text)], lambda _: 1.0)
-    assert answer.text.startswith("非接触式网上办税清单涵盖发票领用代开"), answer.text
+HEADLINE = "重庆市税务局发布非接触式网上办税清单和线下预约办税清单。"
+CHECKLIST = "非接触式网上办税清单涵盖发票领用代开、税收减免备案、税费申报缴纳等事项。"
+REPORTING = "各建筑企业要落实日报告制度，每日向行业主管部门报告员工健康情况。"
+FILLER = "各区县住房城乡建设部门将做好宣传辅导工作，督促企业做好防控。" * 6
+REPORTING_QUESTION = "内江市住房和城乡建设局要求企业如何落实日报告制度？"
 
 
-def test_a_closing_signature_is_not_quoted_as_the_answer() -> None:
-    """A question naming the issuing body matches the 落款 (body and date) at the end of the notice."""
-    text = (
-        "各建筑企业要落实日报告制度，每日向行业主管部门报告员工健康情况。"
-        + "各区县住房城乡建设部门将做好宣传辅导工作，督促企业做好防控。" * 6
-        + "内江市住房和城乡建设局\n2020年2月3日"
-    )
-    answer = extract_answer("内江市住房和城乡建设局要求企业如何落实日报告制度？", [passage(text)], lambda _: 1.0)
-    assert answer.text.startswith("各建筑企业要落实日报告制度"), answer.text
+@pytest.mark.parametrize(
+    ("question", "text", "answer_opening"),
+    [
+        # a news-style notice opens by restating its headline, which covers every question word
+        (
+            "重庆市税务局发布的非接触式网上办税清单涵盖哪些事项？",
+            HEADLINE + "各区县税务局将做好宣传辅导工作，方便纳税人了解政策变化情况。" * 5 + CHECKLIST,
+            "非接触式网上办税清单涵盖发票领用代开",
+        ),
+        # a question naming the issuing body matches the 落款 (body and date) closing the notice
+        (REPORTING_QUESTION, REPORTING + FILLER + "内江市住房和城乡建设局\n2020年2月3日", "各建筑企业要落实日报告制度"),
+        (REPORTING_QUESTION, REPORTING + FILLER + "内江市住房和城乡建设局　　2020年2月3日", "各建筑企业要落实日报告制度"),
+    ],
+    ids=["title restated", "signature on two lines", "signature on one line"],
+)
+def test_boilerplate_is_passed_over_for_the_answer(question: str, text: str, answer_opening: str) -> None:
+    answer = extract_answer(question, [passage(text)], lambda _: 1.0)
+    assert answer.text.startswith(answer_opening), answer.text
