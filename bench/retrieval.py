@@ -53,7 +53,9 @@ def build(model: str, corpora: list[Path], name: str, base: str = "") -> tuple[K
     kb = KnowledgeBase.open(settings)
     before = len(kb.index)
     if fresh:
-        kb.ingest(corpora, lambda done, total, stage: print(f"\r  {name}: {stage} {done}/{total}", end="", file=sys.stderr))
+        kb.ingest(
+            corpora, lambda done, total, stage: print(f"\r  {name}: {stage} {done}/{total}", end="", file=sys.stderr)
+        )
         print(file=sys.stderr)
     else:
         refresh_tokens(kb)  # an index cached before a tokenizer change keeps its vectors

@@ -84,7 +84,8 @@ def _covered(question_tokens: list[str], target: str, idf: Idf) -> float:
     return found / total if total else 0.0
 
 
-_DATE = r"(?:\d{4}|[〇○零一二三四五六七八九]{4})\s*年\s*[\d〇○零一二三四五六七八九十]{1,3}\s*月\s*[\d〇○零一二三四五六七八九十]{1,3}\s*日"
+_NUMERAL = "〇○零一二三四五六七八九十"
+_DATE = rf"(?:\d{{4}}|[{_NUMERAL}]{{4}})\s*年\s*[\d{_NUMERAL}]{{1,3}}\s*月\s*[\d{_NUMERAL}]{{1,3}}\s*日"
 _CLAUSE_MARKS = "。，；！？,;!?"
 _SIGNATURE = re.compile(rf"^[^{_CLAUSE_MARKS}]{{2,60}}?{_DATE}\s*$")
 _BARE_DATE = re.compile(rf"^{_DATE}\s*$")

@@ -32,8 +32,8 @@ REPORTING_QUESTION = "内江市住房和城乡建设局要求企业如何落实�
             "非接触式网上办税清单涵盖发票领用代开",
         ),
         # a question naming the issuing body matches the 落款 (body and date) closing the notice
-        (REPORTING_QUESTION, REPORTING + FILLER + "内江市住房和城乡建设局\n2020年2月3日", "各建筑企业要落实日报告制度"),
-        (REPORTING_QUESTION, REPORTING + FILLER + "内江市住房和城乡建设局　　2020年2月3日", "各建筑企业要落实日报告制度"),
+        (REPORTING_QUESTION, REPORTING + FILLER + "内江市住房和城乡建设局\n2020年2月3日", REPORTING[:13]),
+        (REPORTING_QUESTION, REPORTING + FILLER + "内江市住房和城乡建设局　　2020年2月3日", REPORTING[:13]),
     ],
     ids=["title restated", "signature on two lines", "signature on one line"],
 )
