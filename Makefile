@@ -15,7 +15,7 @@ RASA_ENV := HOME=$(CURDIR)/var/rasa-home TMPDIR=$(CURDIR)/var/tmp RASA_TELEMETRY
 RASA_MODEL := var/models/policy-assistant.tar.gz
 BOT_FILES := config.yml $(wildcard bot/*.yml bot/data/*.yml bot/jieba/*)
 
-.PHONY: help setup setup-py setup-rasa sample model run ask test bench lint clean
+.PHONY: help setup setup-py setup-rasa migrate sample model run ask test bench lint clean
 
 help:
 	@echo "make run    set up everything and run the assistant (chat page on http://127.0.0.1:8000/)"
@@ -44,7 +44,11 @@ var/.system-packages:
 
 setup-py: $(VENV)/.installed
 setup-rasa: $(RASA_VENV)/.installed
-setup: var/.system-packages setup-py setup-rasa sample model
+setup: var/.system-packages setup-py migrate setup-rasa sample model
+
+# every database at the newest schema (Alembic); a database from before the migrations is adopted with its rows
+migrate: setup-py
+	$(PY) -m monitor migrate
 
 # the sample knowledge base is ingested on first start; re-ingesting unchanged files is a no-op, and an
 # index chunked by an older chunker (or built for another model) is rebuilt first

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import logging
 import threading
+from pathlib import Path
 
-from knowledge.base import KnowledgeBase
-from knowledge.settings import Settings
-from knowledge.workorders import WorkOrderStore
+from knowledge.provider import KnowledgeProvider
+from knowledge.reader import KnowledgeReader
+from monitor.outbox import WorkOrderDesk
+from monitor.settings import MonitorSettings
+from monitor.workorders import WorkOrderStore
 
-from .provider import KnowledgeProvider
 from .server import create_server
 
 DEFAULT_PORT = 5055
@@ -27,10 +29,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = Settings()
-    knowledge = KnowledgeProvider(lambda: KnowledgeBase.open(settings))
-    work_orders = WorkOrderStore.open(settings.store.url)
-    app = create_server(knowledge, work_orders)
+    settings = MonitorSettings()  # the knowledge settings plus the work orders' outbox
+    knowledge = KnowledgeProvider(lambda: KnowledgeReader.open(settings))
+    # a database that is down does not stop the server: orders wait in this process's outbox until it is back
+    desk = WorkOrderDesk(WorkOrderStore.open(settings.store.url), Path(settings.work_orders.outbox))
+    app = create_server(knowledge, desk, settings.service)
     # the model and index load while the server already answers /health; the first action waits if needed
     threading.Thread(target=knowledge.warm_up, name="knowledge-warm-up", daemon=True).start()
     app.run(host=args.host, port=args.port, single_process=True, access_log=False, motd=False)

@@ -12,29 +12,29 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from knowledge.answer import extract_answer
-from knowledge.base import KnowledgeBase
+from knowledge.clarify import ambiguous_documents, label, question_words, subject_id
+from knowledge.departments import closest_department, responsible_department
 from knowledge.document import Answer, Citation, Document, Kind, Validity
 from knowledge.errors import InvalidQuery, KnowledgeError
+from knowledge.provider import KnowledgeProvider
+from knowledge.reader import KnowledgeReader
 from knowledge.retrieval import Filters
 
 from . import replies
-from .clarify import ambiguous_documents, label, naming_words, question_words, subject_id
 from .conversation import Turn
 from .payload import ButtonPayload, CitationRole, Reply, ReplyKind, button, cite, make_payload, slots
-from .provider import KnowledgeProvider
 
 log = logging.getLogger(__name__)
 
 OFFER_HUMAN_AFTER = 2  # consecutive unanswered turns before a 转人工 button is offered
 FOLLOWUP_PASSAGES = 5
-CLOSEST_PASSAGES = 3
 
 
 def human_button() -> ButtonPayload:
     return button(replies.HUMAN_BUTTON, "request_human")
 
 
-def related_ids(kb: KnowledgeBase, doc: Document) -> tuple[str, ...]:
+def related_ids(kb: KnowledgeReader, doc: Document) -> tuple[str, ...]:
     """A document with its current 解读 and, when amended, its amendment: what "this policy" covers."""
     ids = [doc.id]
     interpretation = kb.interpretation_of(doc.id)
@@ -45,20 +45,7 @@ def related_ids(kb: KnowledgeBase, doc: Document) -> tuple[str, ...]:
     return tuple(ids)
 
 
-def closest_department(kb: KnowledgeBase, answer: Answer | None) -> str:
-    """The department of the best-ranked document whose title or tags share a word with the question;
-    a document that is merely the least unrelated one names no department worth calling."""
-    if answer is None:
-        return ""
-    docs = kb.documents()
-    for passage in answer.passages[:CLOSEST_PASSAGES]:
-        doc = docs.get(passage.doc_id)
-        if doc is not None and naming_words(answer.question, [label(doc)]):
-            return doc.department or doc.issuer
-    return ""
-
-
-def answer_reply(kb: KnowledgeBase, answer: Answer, turn: Turn, question: str) -> Reply:
+def answer_reply(kb: KnowledgeReader, answer: Answer, turn: Turn, question: str) -> Reply:
     """The quoted answer with its citation, status warnings, the 解读 pointer, and the new context slots."""
     assert answer.passage is not None
     docs = kb.documents()
@@ -86,12 +73,14 @@ def answer_reply(kb: KnowledgeBase, answer: Answer, turn: Turn, question: str) -
 
 
 def no_answer_reply(
-    kb: KnowledgeBase, answer: Answer | None, turn: Turn, question: str, document: Document | None = None
+    kb: KnowledgeReader, answer: Answer | None, turn: Turn, question: str, document: Document | None = None
 ) -> Reply:
     """The honest no-answer; counts the failure and offers a person after repeated ones."""
     failed = turn.failed_turns + 1
     offer = failed >= OFFER_HUMAN_AFTER
-    department = (document.department or document.issuer) if document is not None else closest_department(kb, answer)
+    department = (
+        responsible_department(document) if document is not None else closest_department(kb.documents(), answer)
+    )
     payload = make_payload(
         ReplyKind.NO_ANSWER,
         turn.intent,
@@ -116,7 +105,7 @@ def clarify_reply(candidates: list[Document], answer: Answer, turn: Turn, questi
     return Reply(replies.clarify_text(candidates), payload, events)
 
 
-def reply_to_question(kb: KnowledgeBase, turn: Turn, question: str) -> Reply:
+def reply_to_question(kb: KnowledgeReader, turn: Turn, question: str) -> Reply:
     """A new question: clarify between close policies, answer with a citation, or say honestly there is none."""
     answer = kb.answer(question)
     # before the confidence check: a vague question ("创业补贴怎么申请") often has no confident answer
@@ -129,7 +118,7 @@ def reply_to_question(kb: KnowledgeBase, turn: Turn, question: str) -> Reply:
     return answer_reply(kb, answer, turn, question)
 
 
-def changes_topic(kb: KnowledgeBase, question: str, answer: Answer, current: Document) -> bool:
+def changes_topic(kb: KnowledgeReader, question: str, answer: Answer, current: Document) -> bool:
     """Whether a general answer is about another subject the question names (``那低保呢``) than the current one."""
     if not answer.answered or answer.passage is None:
         return False
@@ -140,7 +129,7 @@ def changes_topic(kb: KnowledgeBase, question: str, answer: Answer, current: Doc
     return any(word in label(other) and word not in label(current) for word in question_words(question))
 
 
-def reply_to_followup(kb: KnowledgeBase, turn: Turn) -> Reply:
+def reply_to_followup(kb: KnowledgeReader, turn: Turn) -> Reply:
     """A follow-up answered from the current document, unless it names another topic."""
     current = kb.documents().get(turn.current_doc_id)
     if current is None:
@@ -160,7 +149,7 @@ def reply_to_followup(kb: KnowledgeBase, turn: Turn) -> Reply:
     return no_answer_reply(kb, answer, turn, turn.text, document=current)
 
 
-def reply_to_choice(kb: KnowledgeBase, turn: Turn) -> Reply:
+def reply_to_choice(kb: KnowledgeReader, turn: Turn) -> Reply:
     """The pending question answered from the document the user picked (retired ones included, and flagged)."""
     doc = kb.documents().get(turn.chosen_doc_id or turn.current_doc_id)
     if doc is None:
@@ -174,7 +163,7 @@ def reply_to_choice(kb: KnowledgeBase, turn: Turn) -> Reply:
     return Reply(reply.text, reply.payload, [*reply.events, *slots(current_doc_id=doc.id, current_topic=doc.title)])
 
 
-async def consult(knowledge: KnowledgeProvider, work: Callable[[KnowledgeBase], Reply], turn: Turn) -> Reply:
+async def consult(knowledge: KnowledgeProvider, work: Callable[[KnowledgeReader], Reply], turn: Turn) -> Reply:
     """Run ``work`` on the knowledge base; a bad question or an unavailable knowledge base still gets a reply."""
     try:
         return await knowledge.run(work)
@@ -201,7 +190,7 @@ class KnowledgeAction(Action, ABC):
         self.knowledge = knowledge
 
     @abstractmethod
-    def reply(self, kb: KnowledgeBase, turn: Turn) -> Reply:
+    def reply(self, kb: KnowledgeReader, turn: Turn) -> Reply:
         """The reply to this turn (runs in a worker thread)."""
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
@@ -215,7 +204,7 @@ class ActionAnswerPolicyQuestion(KnowledgeAction):
     def name(self) -> str:
         return "action_answer_policy_question"
 
-    def reply(self, kb: KnowledgeBase, turn: Turn) -> Reply:
+    def reply(self, kb: KnowledgeReader, turn: Turn) -> Reply:
         return reply_to_question(kb, turn, turn.text)
 
 
@@ -223,7 +212,7 @@ class ActionAnswerFollowup(KnowledgeAction):
     def name(self) -> str:
         return "action_answer_followup"
 
-    def reply(self, kb: KnowledgeBase, turn: Turn) -> Reply:
+    def reply(self, kb: KnowledgeReader, turn: Turn) -> Reply:
         return reply_to_followup(kb, turn)
 
 
@@ -231,5 +220,5 @@ class ActionAnswerChosenDocument(KnowledgeAction):
     def name(self) -> str:
         return "action_answer_chosen_document"
 
-    def reply(self, kb: KnowledgeBase, turn: Turn) -> Reply:
+    def reply(self, kb: KnowledgeReader, turn: Turn) -> Reply:
         return reply_to_choice(kb, turn)

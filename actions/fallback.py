@@ -9,19 +9,20 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from knowledge.workorders import WorkOrderKind, WorkOrderStore
+from knowledge.provider import KnowledgeProvider
+from monitor.outbox import WorkOrderDesk
+from monitor.workorders import WorkOrderKind
 
 from .answering import OFFER_HUMAN_AFTER, consult, log_reply, reply_to_question
 from .conversation import Turn
 from .handoff import hand_off
 from .payload import ReplyKind
-from .provider import KnowledgeProvider
 
 
 class ActionDefaultFallback(Action):
-    def __init__(self, knowledge: KnowledgeProvider, work_orders: WorkOrderStore) -> None:
+    def __init__(self, knowledge: KnowledgeProvider, desk: WorkOrderDesk) -> None:
         self.knowledge = knowledge
-        self.work_orders = work_orders
+        self.desk = desk
 
     def name(self) -> str:
         return "action_default_fallback"
@@ -32,7 +33,7 @@ class ActionDefaultFallback(Action):
         if reply.payload["reply"] == ReplyKind.NO_ANSWER.value and turn.failed_turns + 1 >= OFFER_HUMAN_AFTER:
             # the no-answer text is replaced by the handoff: the citizen gets a person, not a third apology
             reply = await asyncio.to_thread(
-                hand_off, self.work_orders, self.knowledge, tracker, WorkOrderKind.NO_ANSWER, turn.text
+                hand_off, self.desk, self.knowledge, tracker, WorkOrderKind.NO_ANSWER, turn.text
             )
         log_reply(self.name(), reply)
         return reply.send(dispatcher)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from knowledge.base import KnowledgeBase
+from knowledge.clarify import label, naming_words
 from knowledge.document import Citation, Document, Kind
+from knowledge.reader import KnowledgeReader
 from knowledge.retrieval import Filters
 
 from . import replies
 from .answering import KnowledgeAction, answer_reply, changes_topic, reply_to_question
-from .clarify import label, naming_words
 from .conversation import Turn
 from .payload import CitationRole, Reply, ReplyKind, cite, make_payload
 
@@ -44,7 +44,7 @@ def interpretation_reply(interpretation: Document, policy: Document | None, turn
     return Reply(replies.interpretation_text(interpretation, excerpt(interpretation.body), policy), payload)
 
 
-def reply_on_interpretation(kb: KnowledgeBase, turn: Turn) -> Reply:
+def reply_on_interpretation(kb: KnowledgeReader, turn: Turn) -> Reply:
     """The current policy's 解读; without one (or when the user names another topic), search the 解读 documents."""
     docs = kb.documents()
     current = docs.get(turn.current_doc_id)
@@ -74,5 +74,5 @@ class ActionAnswerInterpretation(KnowledgeAction):
     def name(self) -> str:
         return "action_answer_interpretation"
 
-    def reply(self, kb: KnowledgeBase, turn: Turn) -> Reply:
+    def reply(self, kb: KnowledgeReader, turn: Turn) -> Reply:
         return reply_on_interpretation(kb, turn)

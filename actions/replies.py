@@ -9,10 +9,26 @@ from collections.abc import Sequence
 from datetime import date
 
 from knowledge.document import Citation, Document, Validity
+from knowledge.settings import ServiceSettings
 
-HOTLINE = "12345政务服务便民热线"
 HUMAN_BUTTON = "转人工"
 ANONYMOUS = "匿名"
+
+
+class _Wording:
+    """The deployment's hotline, set once where the action server is wired (actions/server.py)."""
+
+    service = ServiceSettings()
+
+
+def configure(service: ServiceSettings) -> None:
+    """Name this county's hotline in every reply; the action server calls it once at start."""
+    _Wording.service = service
+
+
+def hotline() -> str:
+    """The hotline as replies say it, e.g. 12345政务服务便民热线."""
+    return _Wording.service.hotline
 
 
 def chinese_date(value: date | None) -> str:
@@ -91,7 +107,7 @@ def no_answer_text(department: str = "", document: Document | None = None, offer
     where = f"{title_of(document)}中" if document is not None else "政策知识库中"
     lines = [f"抱歉，{where}没有找到能够准确回答这个问题的内容，为避免误导您，我不作猜测。"]
     hint = f"，也可以向{department}咨询" if department else ""
-    lines.append(f"您可以换个说法再问，或拨打{HOTLINE}（24小时人工服务）咨询{hint}。")
+    lines.append(f"您可以换个说法再问，或拨打{hotline()}（24小时人工服务）咨询{hint}。")
     if offer_human:
         lines.append(f"已经连续几次没能回答您的问题，如需人工服务，请点击“{HUMAN_BUTTON}”。")
     return "\n".join(lines)
@@ -106,7 +122,7 @@ def clarify_text(docs: Sequence[Document]) -> str:
 
 
 def unknown_document_text() -> str:
-    return f"抱歉，没有找到您选择的文件，它可能已被调整。请重新描述您的问题，或拨打{HOTLINE}咨询。"
+    return f"抱歉，没有找到您选择的文件，它可能已被调整。请重新描述您的问题，或拨打{hotline()}咨询。"
 
 
 def validity_text(doc: Document, replacement: Document | None) -> str:
@@ -146,34 +162,33 @@ def interpretation_text(interpretation: Document, excerpt: str, policy: Document
 
 
 def no_interpretation_text(policy: Document) -> str:
-    return f"{title_of(policy)}暂未发布配套的政策解读。您可以直接问我这份文件里的具体问题，或拨打{HOTLINE}咨询。"
+    return f"{title_of(policy)}暂未发布配套的政策解读。您可以直接问我这份文件里的具体问题，或拨打{hotline()}咨询。"
 
 
 def contact_text(heading: str, details: str, citation: Citation) -> str:
     lines = [f"{heading}：" if heading else "联系方式：", details]
     lines += source_lines(citation)
-    lines.append(f"不清楚找哪个部门的，可拨打{HOTLINE}。")
+    lines.append(f"不清楚找哪个部门的，可拨打{hotline()}。")
     return "\n".join(lines)
 
 
 def handoff_text(number: str, department: str = "") -> str:
     lines = [f"好的，已为您转人工服务，工单号：{number}。"]
-    lines.append(f"请拨打{HOTLINE}（24小时人工服务），向话务员提供工单号，工作人员可据此查看您与我的对话记录。")
+    lines.append(f"请拨打{hotline()}（24小时人工服务），向话务员提供工单号，工作人员可据此查看您与我的对话记录。")
     if department:
         lines.append(f"您咨询的事项由{department}负责，也可以直接向该部门咨询。")
     return "\n".join(lines)
 
 
 def handoff_unrecorded_text(department: str = "") -> str:
-    lines = [f"抱歉，工单暂时无法登记。请直接拨打{HOTLINE}（24小时人工服务），由话务员为您处理。"]
+    lines = [f"抱歉，工单暂时无法登记。请直接拨打{hotline()}（24小时人工服务），由话务员为您处理。"]
     if department:
         lines.append(f"您咨询的事项由{department}负责，也可以直接向该部门咨询。")
     return "\n".join(lines)
 
 
-COMPLAINT_UNRECORDED = (
-    f"抱歉，系统暂时无法登记您的投诉，您填写的内容已保留。请稍后回复“投诉”重新提交，或直接拨打{HOTLINE}反映。"
-)
+def complaint_unrecorded_text() -> str:
+    return f"抱歉，系统暂时无法登记您的投诉，您填写的内容已保留。请稍后回复“投诉”重新提交，或直接拨打{hotline()}反映。"
 
 
 def complaint_text(number: str, masked_phone: str) -> str:
@@ -181,7 +196,7 @@ def complaint_text(number: str, masked_phone: str) -> str:
         [
             f"您的投诉已登记，工单号：{number}。",
             f"我们会将问题转交有关部门办理，工作人员将通过您留下的电话（{masked_phone}）与您联系核实。",
-            f"您也可以拨打{HOTLINE}，凭工单号查询办理进度。",
+            f"您也可以拨打{hotline()}，凭工单号查询办理进度。",
         ]
     )
 
@@ -189,11 +204,11 @@ def complaint_text(number: str, masked_phone: str) -> str:
 def feedback_text(positive: bool) -> str:
     if positive:
         return "感谢您的反馈！还有其他政策问题，欢迎继续问我。"
-    return f"抱歉这次的回答没能帮到您。您可以换个说法再问，也可以点击“{HUMAN_BUTTON}”，或拨打{HOTLINE}咨询。"
+    return f"抱歉这次的回答没能帮到您。您可以换个说法再问，也可以点击“{HUMAN_BUTTON}”，或拨打{hotline()}咨询。"
 
 
 def unavailable_text() -> str:
-    return f"抱歉，政策知识库暂时无法查询，请稍后再试，或拨打{HOTLINE}（24小时人工服务）咨询。"
+    return f"抱歉，政策知识库暂时无法查询，请稍后再试，或拨打{hotline()}（24小时人工服务）咨询。"
 
 
 # -- complaint form ---------------------------------------------------------------------------

@@ -9,33 +9,45 @@ from rasa_sdk.endpoint import create_app
 from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic
 
-from knowledge.workorders import WorkOrderStore
+from knowledge.provider import KnowledgeProvider
+from knowledge.settings import ServiceSettings
+from monitor.outbox import WorkOrderDesk
 
+from . import replies
 from .answering import ActionAnswerChosenDocument, ActionAnswerFollowup, ActionAnswerPolicyQuestion
 from .complaint import ActionSubmitComplaint, ValidateComplaintForm
 from .contact import ActionAnswerContact
 from .fallback import ActionDefaultFallback
 from .feedback import ActionRecordFeedback
-from .handoff import ActionHandoff
+from .handoff import ActionHandoff, AnnounceLateWorkOrders
 from .interpretation import ActionAnswerInterpretation
-from .provider import KnowledgeProvider
+from .session import ActionSessionStart
 from .validity import ActionAnswerValidity
 
 
-def build_actions(knowledge: KnowledgeProvider, work_orders: WorkOrderStore) -> list[Action]:
-    """Every custom action of bot/domain.yml, sharing one knowledge base and one work-order store."""
-    return [
+def build_actions(knowledge: KnowledgeProvider, desk: WorkOrderDesk, service: ServiceSettings) -> list[Action]:
+    """Every custom action of bot/domain.yml, sharing one knowledge base and one work-order desk; replies and
+    template responses name ``service``'s government and hotline.
+
+    Each action that replies to a citizen's message first tells them the numbers of orders that waited in
+    the outbox and have landed since; the form's validation (which speaks only about the form) does not."""
+    replying: list[Action] = [
         ActionAnswerPolicyQuestion(knowledge),
         ActionAnswerFollowup(knowledge),
         ActionAnswerValidity(knowledge),
         ActionAnswerInterpretation(knowledge),
         ActionAnswerContact(knowledge),
         ActionAnswerChosenDocument(knowledge),
-        ActionHandoff(work_orders, knowledge),
-        ActionSubmitComplaint(work_orders),
-        ValidateComplaintForm(),
+        ActionHandoff(desk, knowledge),
+        ActionSubmitComplaint(desk),
         ActionRecordFeedback(),
-        ActionDefaultFallback(knowledge, work_orders),
+        ActionDefaultFallback(knowledge, desk),
+    ]
+    replies.configure(service)
+    return [
+        *(AnnounceLateWorkOrders(action, desk) for action in replying),
+        ValidateComplaintForm(),
+        ActionSessionStart(service),
     ]
 
 
@@ -47,6 +59,6 @@ def create_executor(actions: Iterable[Action]) -> ActionExecutor:
     return executor
 
 
-def create_server(knowledge: KnowledgeProvider, work_orders: WorkOrderStore) -> Sanic:
+def create_server(knowledge: KnowledgeProvider, desk: WorkOrderDesk, service: ServiceSettings) -> Sanic:
     """The SDK's Sanic app (``/webhook``, ``/actions``, ``/health``); only Rasa calls it, so no CORS."""
-    return create_app(create_executor(build_actions(knowledge, work_orders)), cors_origins=None)
+    return create_app(create_executor(build_actions(knowledge, desk, service)), cors_origins=None)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from knowledge.base import KnowledgeBase
+from knowledge.clarify import label, naming_words, question_words, subject_id
 from knowledge.document import Answer, Citation, Document, Kind
+from knowledge.reader import KnowledgeReader
 from knowledge.retrieval import Filters
 
 from . import replies
 from .answering import KnowledgeAction
-from .clarify import label, naming_words, question_words, subject_id
 from .conversation import Turn
 from .payload import CitationRole, Reply, ReplyKind, button, cite, make_payload, slots
 
@@ -39,7 +39,7 @@ def candidate_documents(answer: Answer, docs: Mapping[str, Document]) -> list[Do
     return [docs[i] for i in ids if i in docs]
 
 
-def named_document(kb: KnowledgeBase, question: str) -> tuple[Document, float] | None:
+def named_document(kb: KnowledgeReader, question: str) -> tuple[Document, float] | None:
     """The document a validity question names, retired ones included, preferring the version it names."""
     answer = kb.answer(question, Filters(include_retired=True), top_k=SEARCHED_PASSAGES)
     candidates = candidate_documents(answer, kb.documents()) if answer.answered else []
@@ -53,7 +53,7 @@ def named_document(kb: KnowledgeBase, question: str) -> tuple[Document, float] |
     return candidates[0], answer.confidence
 
 
-def document_asked_about(kb: KnowledgeBase, turn: Turn) -> tuple[Document | None, float]:
+def document_asked_about(kb: KnowledgeReader, turn: Turn) -> tuple[Document | None, float]:
     """The document the question names when it names one the current document is not, else the current one."""
     docs = kb.documents()
     current = docs.get(turn.current_doc_id)
@@ -66,7 +66,7 @@ def document_asked_about(kb: KnowledgeBase, turn: Turn) -> tuple[Document | None
     return (current, 1.0) if current is not None else (None, 0.0)
 
 
-def reply_on_validity(kb: KnowledgeBase, turn: Turn) -> Reply:
+def reply_on_validity(kb: KnowledgeReader, turn: Turn) -> Reply:
     """The document's state, dates and replacement, with a button to the current rules."""
     doc, confidence = document_asked_about(kb, turn)
     if doc is None:
@@ -89,5 +89,5 @@ class ActionAnswerValidity(KnowledgeAction):
     def name(self) -> str:
         return "action_answer_validity"
 
-    def reply(self, kb: KnowledgeBase, turn: Turn) -> Reply:
+    def reply(self, kb: KnowledgeReader, turn: Turn) -> Reply:
         return reply_on_validity(kb, turn)

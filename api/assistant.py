@@ -5,18 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from limits import parse as parse_limit
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
+from monitor.log import LogWriter, ReplyKind, Turn, button_choice, cited_ids, hash_user, reply_kind
 
-from monitor.log import LogWriter, Turn, cited_ids, hash_user
-
-from .errors import EmptyMessage, MessageTooLong, RateLimited
+from .errors import EmptyMessage, MessageTooLong
 from .rasa import RasaClient
+from .ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -34,18 +30,6 @@ class ChatReply:
     intent: str = ""
     work_order: str | None = None
     duplicate: bool = False
-
-
-class RateLimiter:
-    """A moving-window limit per channel user, from the ``limits`` library (memory or Redis storage)."""
-
-    def __init__(self, rule: str, storage_uri: str = "memory://") -> None:
-        self.rule = parse_limit(rule)
-        self.limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
-
-    def check(self, key: str) -> None:
-        if not self.limiter.hit(self.rule, "chat", key):
-            raise RateLimited("提问太频繁了，请稍等一分钟再试。")
 
 
 class Assistant:
@@ -88,20 +72,30 @@ class Assistant:
         message = self.clean(text)
         user_hash = hash_user(self.salt, channel, user_id)
         self.limiter.check(f"{channel}:{user_hash}")
+        # a button or feedback payload is logged as what the citizen chose, never as a question
+        choice = button_choice(message)
+        turn = Turn(
+            channel=channel, user_hash=user_hash, question="" if choice else message, choice=choice, turn_key=key
+        )
         start = time.perf_counter()
-        bot = await self.rasa.send(user_hash, message, {"channel": channel})
-        latency = (time.perf_counter() - start) * 1000
+        try:
+            bot = await self.rasa.send(user_hash, message, {"channel": channel})
+        except Exception as error:
+            # the citizen saw an error: the turn is logged as one, then the error goes on to its handler
+            shown = getattr(error, "message", "")
+            self.writer.record(replace(turn, answer=shown, reply_kind=ReplyKind.ERROR.value, latency_ms=_since(start)))
+            raise
         reply = ChatReply(
-            turn_id=uuid.uuid4().hex, answer=bot.text, answered=bot.answered, confidence=bot.confidence,
+            turn_id=turn.id, answer=bot.text, answered=bot.answered, confidence=bot.confidence,
             citations=bot.citations, buttons=list(bot.buttons), intent=bot.intent,
             work_order=bot.payload.get("work_order"),
         )
+        kind = reply_kind(bot.payload)
         self.writer.record(
-            Turn(
-                id=reply.turn_id, channel=channel, user_hash=user_hash, question=message, answer=bot.text,
-                intent=bot.intent, confidence=bot.confidence if bot.payload else None, answered=bot.answered,
-                cited_doc_ids=cited_ids(bot.citations), latency_ms=round(latency, 1),
-                handoff=bot.payload.get("reply") == "handoff", turn_key=key,
+            replace(
+                turn, answer=bot.text, intent=bot.intent, confidence=bot.confidence if bot.payload else None,
+                answered=bot.answered, cited_doc_ids=cited_ids(bot.citations), latency_ms=_since(start),
+                handoff=kind is ReplyKind.HANDOFF, reply_kind=kind.value, work_order=reply.work_order,
             )
         )
         return reply
@@ -117,3 +111,7 @@ class Assistant:
     def feedback(self, turn_id: str, useful: bool) -> None:
         """Record 有用 / 没用 on a turn."""
         self.writer.feedback(turn_id, "positive" if useful else "negative")
+
+
+def _since(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 1)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,27 +64,55 @@ def parse_rest_messages(messages: list[dict[str, Any]]) -> BotReply:
     return BotReply(tuple(texts), tuple(buttons), payload)
 
 
-class RasaClient:
-    """Talks to ``rasa run`` over HTTP; the base URL is a setting so tests can point it anywhere."""
+def server_for(sender: str, count: int) -> int:
+    """The index of the Rasa server a sender's conversation lives on: a stable hash, the same in every process."""
+    return int.from_bytes(hashlib.sha256(sender.encode()).digest()[:8], "big") % count
 
-    def __init__(self, base_url: str, client: httpx.AsyncClient) -> None:
-        self.base_url = base_url.rstrip("/")
+
+class RasaClient:
+    """Talks to ``rasa run`` over HTTP; the base URLs are a setting so tests can point them anywhere.
+
+    With several servers, each sender always goes to the same one: Rasa keeps its trackers per process.
+    """
+
+    def __init__(
+        self, base_url: str | Sequence[str], client: httpx.AsyncClient, hotline: str = "政务服务便民热线"
+    ) -> None:
+        """``hotline`` is named when Rasa cannot answer: the deployment's ``ServiceSettings.hotline``."""
+        urls = base_url.split(",") if isinstance(base_url, str) else list(base_url)
+        self.base_urls = [u.strip().rstrip("/") for u in urls if u.strip()]
+        if not self.base_urls:
+            raise ValueError("at least one Rasa server URL is needed")
+        self.base_url = self.base_urls[0]
         self.client = client
+        self.hotline = hotline
+
+    def url_for(self, sender: str) -> str:
+        """The base URL of the server holding this sender's conversation."""
+        return self.base_urls[server_for(sender, len(self.base_urls))]
 
     async def send(self, sender: str, text: str, metadata: dict[str, Any] | None = None) -> BotReply:
-        """One user message through the REST channel."""
+        """One user message through the REST channel of the sender's server."""
         body = {"sender": sender, "message": text, "metadata": metadata or {}}
         try:
-            response = await self.client.post(f"{self.base_url}/webhooks/rest/webhook", json=body)
+            response = await self.client.post(f"{self.url_for(sender)}/webhooks/rest/webhook", json=body)
             response.raise_for_status()
-        except httpx.HTTPError as error:
+            messages = response.json()
+            if not isinstance(messages, list):
+                raise ValueError("the REST channel answers a list of messages")
+        except (httpx.HTTPError, ValueError) as error:
             log.error("Rasa call failed: %s", error)
-            raise AssistantUnavailable("智能助手暂时无法应答，请稍后再试或拨打 12345 政务服务便民热线。") from error
-        return parse_rest_messages(response.json())
+            raise AssistantUnavailable(f"智能助手暂时无法应答，请稍后再试或拨打{self.hotline}。") from error
+        return parse_rest_messages(messages)
+
+    async def all_healthy(self, urls: Sequence[str] | None = None) -> bool:
+        """Whether every Rasa server (or every URL given) answers 200."""
+        targets = list(urls) if urls is not None else [f"{u}/" for u in self.base_urls]
+        return all(await asyncio.gather(*(self.healthy(t) for t in targets)))
 
     async def healthy(self, url: str | None = None) -> bool:
-        """Whether a server answers its status endpoint."""
-        target = url or f"{self.base_url}/status"
+        """Whether a server answers 200 (by default the first Rasa server's root: its HTTP API stays closed)."""
+        target = url or f"{self.base_url}/"
         try:
             response = await self.client.get(target, timeout=2.0)
         except httpx.HTTPError:

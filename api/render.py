@@ -9,20 +9,45 @@ from __future__ import annotations
 import html
 import unicodedata
 from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
 from typing import Any
+
+import jinja2
+
+from knowledge.settings import ServiceSettings
 
 from .assistant import ChatReply
 
 SOURCE_PREFIXES = ("出处：", "原文链接：", "所解读的政策：")
-HOTLINE = "12345政务服务便民热线"
+TEMPLATES = Path(__file__).parent / "templates"
 
-WELCOME = (
-    "您好！我是政策咨询助手。\n"
-    "我可以帮您查询就业创业、社保医保、住房公积金、教育入学、农业补贴、社会救助、营商环境等方面的政策文件和办事指南，"
-    "回答时会注明依据文件的标题、文号和有效性。\n"
-    "请直接输入您的问题，例如：“个人创业担保贷款最高能贷多少？”\n"
-    f"需要人工服务，请拨打{HOTLINE}（24小时）。"
-)
+
+def welcome_text(service: ServiceSettings) -> str:
+    """What WeChat and Telegram say to a new follower, with the deployment's assistant name and hotline."""
+    return (
+        f"您好！我是{service.region_name}政策咨询助手。\n"
+        "我可以帮您查询就业创业、社保医保、住房公积金、教育入学、农业补贴、社会救助、营商环境等方面的政策文件和办事指南，"
+        "回答时会注明依据文件的标题、文号和有效性。\n"
+        "请直接输入您的问题，例如：“个人创业担保贷款最高能贷多少？”\n"
+        f"需要人工服务，请拨打{service.hotline}（24小时）。"
+    )
+
+
+# channels not yet given the deployment's settings greet with the defaults
+WELCOME = welcome_text(ServiceSettings())
+
+
+@cache
+def _templates() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
+
+
+def chat_page(service: ServiceSettings) -> str:
+    """The web chat page naming the deployment's government and hotline (the script reads data-hotline)."""
+    return _templates().get_template("chat.html").render(service=service)
+
+
 TEXT_ONLY = "抱歉，我目前只能回答文字（或语音）提问，暂时无法识别图片、视频、位置、链接和文件。请用文字描述您的问题。"
 VOICE_UNRECOGNISED = "抱歉，没能听清您的语音。请用文字输入您的问题，例如“个人创业担保贷款最高能贷多少？”"
 

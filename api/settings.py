@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
-from knowledge.settings import Settings
+from hotline.settings import HotlineSettings
+from monitor.classify import ClassifySettings
+from monitor.settings import MonitorSettings
 
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "your-token", "xxx", "token", "secret"})
 
@@ -12,9 +14,31 @@ PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "your-token", "xxx
 class RasaSettings(BaseModel):
     """Where the Rasa server and the action server listen."""
 
-    url: str = Field("http://127.0.0.1:5005", description="Rasa server base URL (REST channel)")
-    actions_url: str = Field("http://127.0.0.1:5055", description="action server base URL (for /healthz)")
+    url: str = Field(
+        "http://127.0.0.1:5005",
+        description="Rasa server base URL (REST channel); several, comma-separated: a session sticks to one by hash",
+    )
+    actions_url: str = Field(
+        "http://127.0.0.1:5055", description="action server base URL (for /healthz); several, comma-separated"
+    )
     timeout_s: float = Field(15.0, gt=0, le=120, description="timeout of one Rasa call")
+
+    @field_validator("url", "actions_url")
+    @classmethod
+    def _http_urls(cls, value: str) -> str:
+        urls = [u.strip() for u in value.split(",") if u.strip()]
+        if not urls or not all(u.startswith(("http://", "https://")) for u in urls):
+            raise ValueError(f"comma-separated http(s) URLs expected, not {value!r}")
+        return value
+
+    @property
+    def urls(self) -> list[str]:
+        """The Rasa servers, in the order given (the order decides which server a session goes to)."""
+        return [u.strip().rstrip("/") for u in self.url.split(",") if u.strip()]
+
+    @property
+    def actions_urls(self) -> list[str]:
+        return [u.strip().rstrip("/") for u in self.actions_url.split(",") if u.strip()]
 
 
 class ChatSettings(BaseModel):
@@ -22,15 +46,13 @@ class ChatSettings(BaseModel):
 
     max_chars: int = Field(500, ge=10, le=5000, description="longest message accepted")
     rate_limit: str = Field("30/minute", description="per-user limit (limits syntax, e.g. 30/minute)")
-    rate_storage: str = Field("memory://", description="limits storage URI: memory:// or redis://127.0.0.1:6379")
-
-
-class LogSettings(BaseModel):
-    """The conversation log."""
-
-    url: str = Field("", description="SQLAlchemy URL of the conversation log; empty: the store's URL")
-    salt: SecretStr = Field(SecretStr(""), description="salt for hashing user ids; empty: a random one kept in var/log-salt")
-    spool: str = Field("var/log-spool.jsonl", description="where turns wait when the log database is down")
+    address_rate_limit: str = Field(
+        "300/minute", description="per client address limit on the web chat (a county office's NAT shares one)"
+    )
+    rate_storage: str = Field(
+        "memory://",
+        description="memory:// or redis://127.0.0.1:6379: rate limits, WeChat nonces and MsgIds (shared by processes)",
+    )
 
 
 class WeChatSettings(BaseModel):
@@ -69,18 +91,25 @@ class TelegramSettings(BaseModel):
 class ServerSettings(BaseModel):
     host: str = Field("127.0.0.1", description="API listen address")
     port: int = Field(8000, ge=1, le=65535, description="API port (chat page at /)")
+    max_body_bytes: int = Field(
+        65_536, ge=16_384, le=10_485_760, description="largest request body accepted on any route (413 beyond)"
+    )
 
 
-class AppSettings(Settings):
-    """Everything the API process needs, from ``POLICY_*`` environment variables."""
+class AppSettings(MonitorSettings):
+    """Everything the API process needs, from ``POLICY_*`` environment variables (the log's are MonitorSettings')."""
 
     rasa: RasaSettings = RasaSettings()
     chat: ChatSettings = ChatSettings()
-    conversation_log: LogSettings = LogSettings()
     wechat: WeChatSettings = WeChatSettings()
     telegram: TelegramSettings = TelegramSettings()
     server: ServerSettings = ServerSettings()
+    hotline: HotlineSettings = HotlineSettings()
+    classify: ClassifySettings = ClassifySettings()
 
-    @property
-    def log_url(self) -> str:
-        return self.conversation_log.url or self.store.url
+    @model_validator(mode="after")
+    def _body_cap_fits_a_message(self) -> AppSettings:
+        needed = 12 * self.chat.max_chars + 1024  # the longest message, JSON-escaped as \\u surrogate pairs
+        if self.server.max_body_bytes < needed:
+            raise ValueError(f"POLICY_SERVER__MAX_BODY_BYTES must be at least {needed} for POLICY_CHAT__MAX_CHARS")
+        return self

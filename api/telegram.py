@@ -1,7 +1,8 @@
 """Telegram bot: the webhook route (python-telegram-bot Application driven by FastAPI) and a polling entry point.
 
-Handlers find the assistant in ``application.bot_data["assistant"]``, so the webhook app and
-``python -m api.telegram`` (polling, for deployments without a public URL) share them unchanged.
+Handlers find the assistant in ``application.bot_data["assistant"]``, so the webhook app and polling
+(``python -m api telegram-poll``, for deployments without a public URL) share them unchanged; both get it
+from api/services.py, so this module never imports the app.
 """
 
 from __future__ import annotations
@@ -31,8 +32,10 @@ from telegram.ext import (
 )
 
 from .assistant import Assistant, ChatReply
-from .errors import ApiError, Forbidden, NotFound
-from .render import TEXT_ONLY, WELCOME, html_text
+from .edge import configure_logging
+from .errors import ApiError, Forbidden, NotFound, error_responses
+from .render import TEXT_ONLY, WELCOME, html_text, welcome_text
+from .services import Services, open_services
 from .settings import PLACEHOLDER_SECRETS, AppSettings, TelegramSettings
 
 log = logging.getLogger(__name__)
@@ -93,8 +96,9 @@ class Buttons:
 class Handlers:
     """/start, text questions, button presses, everything else; replies go to the chat the update came from."""
 
-    def __init__(self, buttons: Buttons | None = None) -> None:
+    def __init__(self, buttons: Buttons | None = None, welcome: str = WELCOME) -> None:
         self.buttons = buttons or Buttons()
+        self.welcome = welcome  # names the deployment's assistant and hotline (render.welcome_text)
 
     def install(self, application: App) -> None:
         new_messages = filters.UpdateType.MESSAGE
@@ -107,7 +111,7 @@ class Handlers:
 
     async def start(self, update: Update, context: Context) -> None:
         if update.effective_chat is not None:
-            await context.bot.send_message(update.effective_chat.id, WELCOME)
+            await context.bot.send_message(update.effective_chat.id, self.welcome)
 
     async def unsupported(self, update: Update, context: Context) -> None:
         if update.effective_chat is not None:
@@ -244,7 +248,27 @@ def _channel(request: Request) -> TelegramChannel:
 ChannelDep = Annotated[TelegramChannel, Depends(_channel)]
 
 
-@router.post("/telegram/webhook", summary="Telegram Bot API webhook")
+UPDATE_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "a Telegram Update, as the Bot API posts it",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object", "required": ["update_id"], "properties": {"update_id": {"type": "integer"}}
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/telegram/webhook",
+    summary="Telegram Bot API webhook",
+    responses={200: {"description": "the update was handled"}, **error_responses(400, 403, 404, 422, 503)},
+    openapi_extra=UPDATE_BODY,
+)
 async def webhook(
     request: Request, channel: ChannelDep, x_telegram_bot_api_secret_token: Annotated[str, Header()] = ""
 ) -> JSONResponse:
@@ -272,15 +296,16 @@ def check_settings(settings: TelegramSettings, webhook: bool) -> None:
 
 
 @asynccontextmanager
-async def lifespan(app: FastAPI, settings: AppSettings) -> AsyncIterator[None]:
+async def lifespan(app: FastAPI, services: Services) -> AsyncIterator[None]:
     """Start the webhook Application when Telegram is enabled, and shut it down afterwards."""
+    settings = services.settings
     if not settings.telegram.enabled:
         app.state.telegram = None
         yield
         return
     check_settings(settings.telegram, webhook=True)
-    application = build_application(settings.telegram, Handlers())
-    application.bot_data["assistant"] = app.state.assistant
+    application = build_application(settings.telegram, Handlers(welcome=welcome_text(settings.service)))
+    application.bot_data["assistant"] = services.assistant
     channel = TelegramChannel(application, settings.telegram.secret_token.get_secret_value())
     await channel.start()
     app.state.telegram = channel
@@ -291,31 +316,33 @@ async def lifespan(app: FastAPI, settings: AppSettings) -> AsyncIterator[None]:
         await channel.stop()
 
 
-def main() -> None:
-    """``python -m api.telegram``: long polling with the same handlers, the API's stores opened around it."""
-    from .app import create_app  # the entry point may import the app; the module must not at import time
-    from .settings import WeChatSettings
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the bot token in the URL
-    settings = AppSettings()
+def run_polling(settings: AppSettings) -> None:
+    """Long polling with the webhook's handlers; the shared services open around it (api/services.py)."""
     check_settings(settings.telegram, webhook=False)
-    # this process serves Telegram by polling only: the webhook and WeChat routes stay off
-    core = settings.model_copy(update={"telegram": TelegramSettings(), "wechat": WeChatSettings()})
-    api_app = create_app(core)
+    # this process serves Telegram by polling only: no webhook, no WeChat
     resources = AsyncExitStack()
 
-    async def open_app(application: App) -> None:
-        await resources.enter_async_context(api_app.router.lifespan_context(api_app))
-        application.bot_data["assistant"] = api_app.state.assistant
+    async def open_resources(application: App) -> None:
+        services = await resources.enter_async_context(open_services(settings))
+        application.bot_data["assistant"] = services.assistant
 
-    async def close_app(_: App) -> None:
+    async def close_resources(_: App) -> None:
         await resources.aclose()
 
     application = build_application(
-        settings.telegram, Handlers(), polling=True, post_init=open_app, post_shutdown=close_app
+        settings.telegram,
+        Handlers(welcome=welcome_text(settings.service)),
+        polling=True,
+        post_init=open_resources,
+        post_shutdown=close_resources,
     )
     application.run_polling(allowed_updates=Update.ALL_TYPES)
+
+
+def main() -> None:
+    """``python -m api.telegram`` (the same as ``python -m api telegram-poll``)."""
+    configure_logging()
+    run_polling(AppSettings())
 
 
 if __name__ == "__main__":

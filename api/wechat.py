@@ -2,20 +2,26 @@
 
 WeChat waits five seconds for the passive reply and then retries the same MsgId. An answer not ready within
 ``reply_deadline_s`` is acknowledged with ``success`` and sent when ready through the customer-service
-message API; the assistant dedupes by MsgId, so a retry never asks Rasa twice or logs the turn twice.
+message API. A MsgId is claimed in the shared keys (Redis when configured), so a retry, in this process or
+another, never asks Rasa twice or logs the turn twice; it gets the first delivery's answer, or ``success``.
+
+A signed URL is good for one body within five minutes: requests more than 300 s off our clock are refused,
+and a nonce seen before with another body is refused, so a captured URL cannot carry a forged message.
 """
 
 from __future__ import annotations
 
 import asyncio
 import binascii
+import hashlib
 import hmac
 import logging
 import struct
+import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 from xml.etree.ElementTree import Element, ParseError, tostring
 
 import httpx
@@ -30,10 +36,14 @@ from wechatpy.messages import BaseMessage
 from wechatpy.replies import TextReply
 from wechatpy.utils import WeChatSigner
 
+from knowledge.privacy import mask_personal_data
+
 from .assistant import Assistant
-from .errors import ApiError, Forbidden, NotFound
-from .render import TEXT_ONLY, VOICE_UNRECOGNISED, WELCOME, choice_number, plain_text
-from .settings import AppSettings, WeChatSettings
+from .errors import ApiError, BodyTooLarge, Forbidden, NotFound, error_responses
+from .render import TEXT_ONLY, VOICE_UNRECOGNISED, WELCOME, choice_number, plain_text, welcome_text
+from .seen import SharedKeys
+from .services import Services
+from .settings import WeChatSettings
 from .wechat_client import WeChatApi, WeChatApiError
 
 log = logging.getLogger(__name__)
@@ -41,9 +51,14 @@ router = APIRouter()
 
 MAX_BODY_BYTES = 64 * 1024  # WeChat messages are a few hundred bytes
 MAX_TEXT_BYTES = 2000  # WeChat cuts text messages beyond 2048 bytes
-MAX_REMEMBERED = 10_000  # pushed MsgIds and offered choices kept, oldest dropped first
+MAX_REMEMBERED = 10_000  # offered choices kept, oldest dropped first
 SUBSCRIBE_EVENTS = frozenset({"subscribe"})  # a scan-to-subscribe is a subscribe event with an EventKey
 SHUTDOWN_GRACE_S = 10.0
+MAX_CLOCK_SKEW_S = 300  # WeChat signs with its clock; a request further off is stale (or replayed)
+NONCE_TTL_S = 2 * MAX_CLOCK_SKEW_S + 60  # a nonce is remembered as long as its timestamp could be accepted
+MSG_TTL_S = 300.0  # WeChat retries a MsgId within about 15 s
+PENDING, PUSHING, ANSWERED = "pending", "pushing", "answered:"
+POLL_S = 0.05
 
 
 class InvalidXml(ApiError):
@@ -77,27 +92,45 @@ class WeChatChannel:
     """Verifies, decrypts and answers callback messages; keeps the background pushes it starts."""
 
     def __init__(
-        self, settings: WeChatSettings, assistant: Assistant, api: WeChatApi, crypto: WeChatCrypto | None
+        self,
+        settings: WeChatSettings,
+        assistant: Assistant,
+        api: WeChatApi,
+        crypto: WeChatCrypto | None,
+        keys: SharedKeys | None = None,
+        welcome: str = WELCOME,
     ) -> None:
+        self.welcome = welcome  # names the deployment's assistant and hotline (render.welcome_text)
         self.token = settings.token.get_secret_value()
         self.deadline_s = settings.reply_deadline_s
         self.assistant = assistant
         self.api = api
         self.crypto = crypto
-        self._pushed: OrderedDict[str, None] = OrderedDict()
+        self.keys = keys or SharedKeys()
         self._choices: OrderedDict[str, list[str]] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
 
     def verify(self, signature: str, timestamp: str, nonce: str) -> None:
-        """Refuse a request not signed with our token."""
+        """Refuse a request not signed with our token, or signed more than five minutes from our clock."""
         expected = signature_of(self.token, timestamp, nonce)
         if not (timestamp and nonce and hmac.compare_digest(expected.encode(), signature.encode())):
             raise Forbidden("签名校验失败。")
+        if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > MAX_CLOCK_SKEW_S:
+            raise Forbidden("请求已过期：时间戳与服务器时间相差超过 5 分钟。")
+
+    async def admit(self, timestamp: str, nonce: str, body: bytes) -> None:
+        """Refuse a nonce already seen, whatever the body: a captured signed request replayed verbatim must not
+        get the citizen's reply back (it may carry a work-order number). WeChat's own retries of a message are
+        told apart by MsgId, not by nonce, and they get the first reply (``respond``)."""
+        digest = hashlib.sha256(body).hexdigest()
+        key = f"wechat:{self.api.app_id}:nonce:{timestamp}:{nonce}"
+        if not await self.keys.claim(key, digest, NONCE_TTL_S):
+            raise Forbidden("签名校验失败：该请求已被使用过。")
 
     def read(self, body: bytes, encrypted: bool, msg_signature: str, timestamp: str, nonce: str) -> Element:
         """The message's XML root; in safe mode checked against ``msg_signature`` and decrypted."""
         if len(body) > MAX_BODY_BYTES:
-            raise InvalidXml("消息过大。")
+            raise BodyTooLarge(MAX_BODY_BYTES)
         root = parse_xml(body)
         if not encrypted:
             return root
@@ -134,19 +167,36 @@ class WeChatChannel:
             return message, await self.answer(openid, recognition, msg_id)
         if kind == "event":
             event = (root.findtext("Event") or "").strip().lower()
-            return message, WELCOME if event in SUBSCRIBE_EVENTS else None
+            return message, self.welcome if event in SUBSCRIBE_EVENTS else None
         return message, TEXT_ONLY
 
     async def answer(self, openid: str, text: str, msg_id: str | None) -> str | None:
         """The answer if ready within the deadline; otherwise None, and the answer is pushed when ready."""
-        if msg_id is not None and msg_id in self._pushed:
-            return None  # a retry of a message whose answer is already on its way
+        key = f"wechat:{self.api.app_id}:msg:{msg_id}" if msg_id else None
+        if key is not None and not await self.keys.claim(key, PENDING, MSG_TTL_S):
+            return await self._earlier_answer(key)  # a retry: the first delivery answers it
         task = asyncio.ensure_future(self._reply_text(openid, self._resolve_choice(openid, text), msg_id))
         try:
-            return await asyncio.wait_for(asyncio.shield(task), self.deadline_s)
+            content = await asyncio.wait_for(asyncio.shield(task), self.deadline_s)
         except TimeoutError:
-            self._push_later(openid, msg_id, task)
+            if key is not None:
+                await self.keys.put(key, PUSHING, MSG_TTL_S)
+            self._push_later(openid, task)
             return None
+        if key is not None:  # kept for a retry to repeat, masked like everything stored
+            await self.keys.put(key, ANSWERED + mask_personal_data(content), MSG_TTL_S)
+        return content
+
+    async def _earlier_answer(self, key: str) -> str | None:
+        """The first delivery's answer if it is ready within the deadline; None when it is (or will be) pushed."""
+        deadline = time.monotonic() + self.deadline_s
+        while True:
+            value = await self.keys.get(key)
+            if value is not None and value.startswith(ANSWERED):
+                return value.removeprefix(ANSWERED)
+            if value != PENDING or time.monotonic() >= deadline:
+                return None
+            await asyncio.sleep(POLL_S)
 
     def _resolve_choice(self, openid: str, text: str) -> str:
         """A reply of "1", "2"… picks the numbered choice we offered this user last; anything else is a question."""
@@ -169,13 +219,7 @@ class WeChatChannel:
         self._remember_choices(openid, reply.buttons)
         return plain_text(reply, MAX_TEXT_BYTES)
 
-    def _push_later(self, openid: str, msg_id: str | None, answer: asyncio.Future[str]) -> None:
-        if msg_id is not None:
-            if msg_id in self._pushed:
-                return
-            self._pushed[msg_id] = None
-            if len(self._pushed) > MAX_REMEMBERED:
-                self._pushed.popitem(last=False)
+    def _push_later(self, openid: str, answer: asyncio.Future[str]) -> None:
         task = asyncio.create_task(self._push(openid, answer))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -228,7 +272,30 @@ def _channel(request: Request) -> WeChatChannel:
 ChannelDep = Annotated[WeChatChannel, Depends(_channel)]
 
 
-@router.get("/wechat", summary="WeChat server URL verification", response_class=PlainTextResponse)
+XML_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "the message XML WeChat posts (in safe mode: an <Encrypt> envelope)",
+        "content": {"text/xml": {"schema": {"type": "string"}}, "application/xml": {"schema": {"type": "string"}}},
+    }
+}
+ECHO: dict[int | str, dict[str, Any]] = {
+    200: {"description": "echostr, echoed", "content": {"text/plain": {"schema": {"type": "string"}}}}
+}
+REPLY: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "the passive reply (XML), or success when there is nothing (yet) to say",
+        "content": {"application/xml": {"schema": {"type": "string"}}, "text/plain": {"schema": {"type": "string"}}},
+    }
+}
+
+
+@router.get(
+    "/wechat",
+    summary="WeChat server URL verification",
+    response_class=Response,  # not PlainTextResponse: the error responses stay documented as JSON
+    responses=ECHO | error_responses(403, 404, 422),
+)
 async def verify(
     channel: ChannelDep,
     signature: str = Query(""),
@@ -237,10 +304,17 @@ async def verify(
     echostr: str = Query(""),
 ) -> PlainTextResponse:
     channel.verify(signature, timestamp, nonce)
+    await channel.admit(timestamp, nonce, echostr.encode())
     return PlainTextResponse(echostr)
 
 
-@router.post("/wechat", summary="WeChat message callback (plain or safe mode)")
+@router.post(
+    "/wechat",
+    summary="WeChat message callback (plain or safe mode)",
+    response_class=Response,
+    responses=REPLY | error_responses(400, 403, 404, 422),
+    openapi_extra=XML_BODY,
+)
 async def receive(
     request: Request,
     channel: ChannelDep,
@@ -252,7 +326,10 @@ async def receive(
 ) -> Response:
     channel.verify(signature, timestamp, nonce)
     encrypted = encrypt_type.lower() == "aes"
+    if channel.crypto is not None and not encrypted:
+        raise Forbidden("本公众号使用安全模式：不接受明文消息。")
     body = await request.body()
+    await channel.admit(timestamp, nonce, body)
     root = channel.read(body, encrypted, msg_signature, timestamp, nonce)
     xml = _to_xml(root)
     message, content = await channel.respond(root, xml)
@@ -265,13 +342,14 @@ def _to_xml(root: Element) -> str:
 
 
 @asynccontextmanager
-async def lifespan(app: FastAPI, settings: AppSettings) -> AsyncIterator[None]:
+async def lifespan(app: FastAPI, services: Services) -> AsyncIterator[None]:
     """Build the channel when WeChat is enabled; startup fails naming a missing or malformed setting."""
-    if not settings.wechat.enabled:
+    if not services.settings.wechat.enabled:
         app.state.wechat = None
         yield
         return
-    channel = build_channel(settings.wechat, app.state.assistant, app.state.http)
+    welcome = welcome_text(services.settings.service)
+    channel = build_channel(services.settings.wechat, services.assistant, services.http, services.keys, welcome)
     app.state.wechat = channel
     try:
         yield
@@ -280,8 +358,14 @@ async def lifespan(app: FastAPI, settings: AppSettings) -> AsyncIterator[None]:
         app.state.wechat = None
 
 
-def build_channel(settings: WeChatSettings, assistant: Assistant, client: httpx.AsyncClient) -> WeChatChannel:
-    """The channel with its API client and, when an EncodingAESKey is set, its crypto."""
+def build_channel(
+    settings: WeChatSettings,
+    assistant: Assistant,
+    client: httpx.AsyncClient,
+    keys: SharedKeys | None = None,
+    welcome: str = WELCOME,
+) -> WeChatChannel:
+    """The channel with its API client, its shared keys and, when an EncodingAESKey is set, its crypto."""
     secret = settings.app_secret.get_secret_value()
     if not settings.app_id or not secret:
         raise ValueError(
@@ -297,4 +381,4 @@ def build_channel(settings: WeChatSettings, assistant: Assistant, client: httpx.
             message = "POLICY_WECHAT__ENCODING_AES_KEY must be the account's 43-character EncodingAESKey"
             raise ValueError(message) from error
     api = WeChatApi(settings.api_base_url, settings.app_id, secret, client)
-    return WeChatChannel(settings, assistant, api, crypto)
+    return WeChatChannel(settings, assistant, api, crypto, keys, welcome)

@@ -95,7 +95,7 @@ def refresh_tokens(kb: KnowledgeBase) -> None:
     for fid, chunk in index.chunks.items():
         index.tokens[fid] = tokenize(chunk.indexed_text)
     index._bm25 = None  # noqa: SLF001 — bench-only: the index rebuilds BM25 lazily
-    index.save(kb.index_dir)
+    index.save(kb.index_dir, kb.documents(), kb.revision)
 
 
 def words_only(index: HybridIndex) -> dict[int, list[str]]:

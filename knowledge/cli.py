@@ -14,14 +14,16 @@ from typing import Any
 
 from tqdm import tqdm
 
-from .base import KnowledgeBase, Progress
+from .base import KnowledgeBase
 from .document import Answer, Passage, parse_kind, parse_validity
 from .errors import KnowledgeError
 from .evaluation import evaluate, load_questions, peak_memory_mb
 from .index import HybridIndex
+from .reader import KnowledgeReader
 from .retrieval import Filters
 from .settings import Settings
 from .terms import write_user_dictionary
+from .writer import KnowledgeWriter, Progress
 
 
 def _progress(label: str) -> Progress:
@@ -47,9 +49,9 @@ def _passage_json(p: Passage) -> dict[str, Any]:
     }
 
 
-def _print_answer(answer: Answer) -> None:
+def _print_answer(answer: Answer, hotline: str) -> None:
     if not answer.answered or answer.citation is None:
-        print(f"（未找到可靠答案，置信度 {answer.confidence:.2f}）请拨打 12345 政务服务便民热线咨询。")
+        print(f"（未找到可靠答案，置信度 {answer.confidence:.2f}）请拨打{hotline}咨询。")
         return
     print(f"答：{answer.text}")
     print(f"出处：{answer.citation.format()}  置信度 {answer.confidence:.2f}")
@@ -62,7 +64,7 @@ def _filters(args: argparse.Namespace) -> Filters:
     return Filters(include_retired=args.include_retired, kinds=kinds, regions=tuple(args.region or []))
 
 
-def cmd_ingest(kb: KnowledgeBase, args: argparse.Namespace) -> int:
+def cmd_ingest(kb: KnowledgeWriter, args: argparse.Namespace) -> int:
     report = kb.ingest([Path(p) for p in args.paths], _progress("ingest"))
     for error in report.errors:
         print(f"未导入 {error.path}：{error.reason}", file=sys.stderr)
@@ -76,7 +78,7 @@ def cmd_ingest(kb: KnowledgeBase, args: argparse.Namespace) -> int:
     return 1 if report.errors and not report.changes else 0
 
 
-def cmd_search(kb: KnowledgeBase, args: argparse.Namespace) -> int:
+def cmd_search(kb: KnowledgeReader, args: argparse.Namespace) -> int:
     passages = kb.search(args.question, args.top_k, _filters(args))
     if args.json:
         print(json.dumps([_passage_json(p) for p in passages], ensure_ascii=False, indent=2, default=str))
@@ -90,22 +92,22 @@ def cmd_search(kb: KnowledgeBase, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_ask(kb: KnowledgeBase, args: argparse.Namespace) -> int:
+def cmd_ask(kb: KnowledgeReader, args: argparse.Namespace) -> int:
     if args.question:
-        _print_answer(kb.answer(args.question, _filters(args)))
+        _print_answer(kb.answer(args.question, _filters(args)), kb.settings.service.hotline)
         return 0
     print("政策咨询（输入问题后回车，Ctrl-D 退出）")
     for line in sys.stdin:
         if line.strip():
             try:
-                _print_answer(kb.answer(line.strip(), _filters(args)))
+                _print_answer(kb.answer(line.strip(), _filters(args)), kb.settings.service.hotline)
             except KnowledgeError as error:
                 print(error.message)
         kb.refresh()
     return 0
 
 
-def cmd_show(kb: KnowledgeBase, args: argparse.Namespace) -> int:
+def cmd_show(kb: KnowledgeWriter, args: argparse.Namespace) -> int:
     doc = kb.get(args.id)
     data = asdict(doc)
     data["history"] = [
@@ -115,13 +117,13 @@ def cmd_show(kb: KnowledgeBase, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_retire(kb: KnowledgeBase, args: argparse.Namespace) -> int:
+def cmd_retire(kb: KnowledgeWriter, args: argparse.Namespace) -> int:
     change = kb.retire(args.id, parse_validity(args.validity), args.replaced_by or "", args.note or "")
     print(f"{change.doc_id}：{change.action}（版本 {change.version}）")
     return 0
 
 
-def cmd_reindex(kb: KnowledgeBase, args: argparse.Namespace) -> int:
+def cmd_reindex(kb: KnowledgeWriter, args: argparse.Namespace) -> int:
     if args.if_outdated:
         reason = HybridIndex.outdated(kb.index_dir, kb.settings.index.model)
         if reason is None:
@@ -133,7 +135,7 @@ def cmd_reindex(kb: KnowledgeBase, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_terms(kb: KnowledgeBase, args: argparse.Namespace) -> int:
+def cmd_terms(kb: KnowledgeReader, args: argparse.Namespace) -> int:
     count = write_user_dictionary(kb.documents().values(), Path(args.out))
     print(f"已写入 {count} 个词条到 {args.out}")
     return 0
@@ -194,10 +196,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = {
-    "ingest": cmd_ingest, "search": cmd_search, "ask": cmd_ask, "show": cmd_show,
-    "retire": cmd_retire, "reindex": cmd_reindex, "terms": cmd_terms,
-}
+# the commands that only read open a reader over the published index and never touch the store
+WRITER_COMMANDS = {"ingest": cmd_ingest, "show": cmd_show, "retire": cmd_retire, "reindex": cmd_reindex}
+READER_COMMANDS = {"search": cmd_search, "ask": cmd_ask, "terms": cmd_terms}
+
+
+def _run(settings: Settings, args: argparse.Namespace) -> int:
+    if args.command in READER_COMMANDS:
+        reader = KnowledgeReader.open(settings)
+        try:
+            return READER_COMMANDS[args.command](reader, args)
+        finally:
+            reader.close()
+    writer = KnowledgeWriter.open(settings)
+    try:
+        return WRITER_COMMANDS[args.command](writer, args)
+    finally:
+        writer.close()
 
 
 def main(argv: Sequence[str] | None = None, settings: Settings | None = None) -> int:
@@ -208,11 +223,7 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
     try:
         if args.command == "eval":
             return cmd_eval(settings, args)
-        kb = KnowledgeBase.open(settings, load_index=args.command != "reindex")
-        try:
-            return COMMANDS[args.command](kb, args)
-        finally:
-            kb.close()
+        return _run(settings, args)
     except KnowledgeError as error:
         print(f"错误：{error.message}", file=sys.stderr)
         return 2

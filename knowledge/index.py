@@ -9,7 +9,9 @@ import os
 import shutil
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ import faiss
 import numpy as np
 
 from .chunking import CHUNKER_VERSION
-from .document import Chunk
+from .document import Chunk, Document, parse_kind, parse_validity
 from .errors import IndexMismatch
 from .text import TOKENIZER_VERSION, tokenize
 
@@ -34,6 +36,9 @@ CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 CHUNKS = "chunks.jsonl"
+DOCUMENTS = "documents.jsonl"
+KEEP_GENERATIONS = 3  # a reader still loading an older generation finds it on disk
+_DATE_FIELDS = ("written_date", "published_date", "effective_date", "expiry_date")
 
 
 def _fsync_dir(path: Path) -> None:
@@ -42,6 +47,25 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as written:
+        os.fsync(written.fileno())
+
+
+def _write_lines(path: Path, lines: Iterable[str]) -> None:
+    """Write text lines and fsync them before returning."""
+    with open(path, "w", encoding="utf-8") as out:
+        for line in lines:
+            out.write(line + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def _count_lines(path: Path) -> int:
+    with open(path, "rb") as lines:
+        return sum(1 for line in lines if line.strip())
 
 
 class HybridIndex:
@@ -143,39 +167,46 @@ class HybridIndex:
 
     # -- persistence -------------------------------------------------------------------------
 
-    def save(self, directory: Path) -> Path:
-        """Write a new generation, then switch CURRENT to it atomically; returns the generation path."""
+    def save(self, directory: Path, documents: Mapping[str, Document] | None = None, revision: int = 0) -> Path:
+        """Write a self-contained generation (vectors, chunks, documents, manifest), fsync it, then switch
+        CURRENT to it atomically; returns the generation path.
+
+        ``documents`` (with their metadata) travel with the chunks so readers answer, citations included,
+        without the store; ``revision`` is the store revision the generation reflects.
+        """
         directory.mkdir(parents=True, exist_ok=True)
         name = f"gen-{time.time_ns()}"
         tmp = directory / f".tmp-{name}"
         tmp.mkdir()
         faiss.write_index(self.vectors, str(tmp / VECTORS))
-        with open(tmp / CHUNKS, "w", encoding="utf-8") as out:
-            for fid, chunk in self.chunks.items():
-                record = {
-                    "fid": fid, "id": chunk.id, "doc_id": chunk.doc_id, "position": chunk.position,
-                    "text": chunk.text, "title": chunk.title, "heading_path": list(chunk.heading_path),
-                    "tokens": self.tokens[fid],
-                }
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            out.flush()
-            os.fsync(out.fileno())
+        _fsync_file(tmp / VECTORS)
+        _write_lines(tmp / CHUNKS, (self._chunk_record(fid, chunk) for fid, chunk in self.chunks.items()))
+        docs = documents or {}
+        _write_lines(tmp / DOCUMENTS, (document_record(docs[i]) for i in sorted(docs)))
         manifest = {
             "format": FORMAT_VERSION, "model": self.model, "dim": self.dim, "count": len(self.chunks),
             "next_id": self.next_id, "documents": self.doc_hashes, "created_at": time.time(),
-            "tokenizer": TOKENIZER_VERSION, "chunker": CHUNKER_VERSION,
+            "tokenizer": TOKENIZER_VERSION, "chunker": CHUNKER_VERSION, "revision": revision,
+            "document_count": len(docs),
         }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+        _write_lines(tmp / MANIFEST, [json.dumps(manifest, ensure_ascii=False)])
+        _fsync_dir(tmp)  # every file and the directory entry are on disk before anything points at them
         os.rename(tmp, directory / name)
+        _fsync_dir(directory)
         pointer = directory / f"{CURRENT}.tmp"
-        with open(pointer, "w", encoding="utf-8") as out:
-            out.write(name)
-            out.flush()
-            os.fsync(out.fileno())
+        _write_lines(pointer, [name])
         os.replace(pointer, directory / CURRENT)
         _fsync_dir(directory)
         _prune(directory, keep=name)
         return directory / name
+
+    def _chunk_record(self, fid: int, chunk: Chunk) -> str:
+        record = {
+            "fid": fid, "id": chunk.id, "doc_id": chunk.doc_id, "position": chunk.position,
+            "text": chunk.text, "title": chunk.title, "heading_path": list(chunk.heading_path),
+            "tokens": self.tokens[fid],
+        }
+        return json.dumps(record, ensure_ascii=False)
 
     @staticmethod
     def outdated(directory: Path, model: str) -> str | None:
@@ -186,24 +217,16 @@ class HybridIndex:
         return _outdated(json.loads((generation / MANIFEST).read_text(encoding="utf-8")), model)
 
     @classmethod
-    def load(cls, directory: Path, model: str) -> HybridIndex:
-        """Load the CURRENT generation; refuse one built for another model or that contradicts its manifest."""
-        generation = current_generation(directory)
+    def load(
+        cls, directory: Path, model: str, generation: Path | None = None, require_documents: bool = True
+    ) -> HybridIndex:
+        """Load the CURRENT generation (or the one given); refuse one that fails ``check_generation``."""
+        generation = generation or current_generation(directory)
         if generation is None:
             raise FileNotFoundError(f"no index in {directory}")
-        manifest = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
-        if manifest.get("format") != FORMAT_VERSION:
-            raise IndexMismatch(f"index at {generation} has format {manifest.get('format')}, expected {FORMAT_VERSION}")
-        reason = _outdated(manifest, model)
-        if reason:
-            raise IndexMismatch(f"index at {generation} {reason}; rebuild it with `python -m knowledge reindex`")
-        index = cls(model, int(manifest["dim"]))
+        manifest = check_generation(generation, model, require_documents)
+        index = cls(model, manifest.dim)
         index.vectors = faiss.read_index(str(generation / VECTORS))  # type: ignore[assignment]
-        if index.vectors.d != index.dim or index.vectors.ntotal != manifest["count"]:
-            raise IndexMismatch(
-                f"index at {generation}: manifest says {manifest['count']} vectors of dimension {manifest['dim']}, "
-                f"the FAISS file holds {index.vectors.ntotal} of dimension {index.vectors.d}"
-            )
         with open(generation / CHUNKS, encoding="utf-8") as lines:
             for line in lines:
                 r = json.loads(line)
@@ -211,14 +234,110 @@ class HybridIndex:
                 index.chunks[r["fid"]] = chunk
                 index.tokens[r["fid"]] = r["tokens"]
                 index.doc_rows.setdefault(r["doc_id"], []).append(r["fid"])
-        if len(index.chunks) != manifest["count"]:
-            raise IndexMismatch(f"index at {generation}: {len(index.chunks)} chunks but the manifest says {manifest['count']}")
-        if manifest.get("tokenizer") != TOKENIZER_VERSION:
+        if index.vectors.ntotal != manifest.count or len(index.chunks) != manifest.count:
+            raise IndexMismatch(f"index at {generation} changed while it was read; the manifest says {manifest.count}")
+        if manifest.tokenizer != TOKENIZER_VERSION:
             log.warning("index at %s was tokenised by an older version; re-tokenising its chunks", generation)
             index.tokens = {fid: tokenize(chunk.indexed_text) for fid, chunk in index.chunks.items()}
-        index.doc_hashes = dict(manifest["documents"])
-        index.next_id = int(manifest["next_id"])
+        index.doc_hashes = dict(manifest.documents)
+        index.next_id = manifest.next_id
         return index
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a generation says about itself; ``check_generation`` verifies its files agree."""
+
+    generation: Path
+    format: int
+    model: str
+    dim: int
+    count: int
+    next_id: int
+    documents: Mapping[str, str]  # doc id → content hash of what was embedded
+    revision: int  # the store revision this generation reflects
+    document_count: int | None  # documents carried with their metadata (None: written before they were)
+    tokenizer: int
+    chunker: int
+    created_at: float
+
+
+def read_manifest(generation: Path) -> Manifest:
+    """The generation's manifest as written (no checks)."""
+    raw = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
+    return Manifest(
+        generation=generation, format=raw.get("format", 0), model=raw["model"], dim=int(raw["dim"]),
+        count=int(raw["count"]), next_id=int(raw["next_id"]), documents=dict(raw["documents"]),
+        revision=int(raw.get("revision", 0)), document_count=raw.get("document_count"),
+        tokenizer=raw.get("tokenizer", 0), chunker=raw.get("chunker", 1), created_at=float(raw.get("created_at", 0)),
+    )
+
+
+def check_generation(generation: Path, model: str, require_documents: bool = True) -> Manifest:
+    """The compatibility check readers and ``/healthz`` share: format, model, chunker, the documents with
+    their metadata, and the vector, chunk and document counts against the manifest. Raises IndexMismatch.
+
+    A writer passes ``require_documents=False``: it upgrades an older generation from the store, cheaply.
+    """
+    manifest = read_manifest(generation)
+    if require_documents and manifest.document_count is None:
+        raise IndexMismatch(
+            f"index at {generation} carries no documents with their metadata (written by an older version); "
+            "`python -m knowledge ingest` or any other write adds them"
+        )
+    if manifest.format != FORMAT_VERSION:
+        raise IndexMismatch(f"index at {generation} has format {manifest.format}, expected {FORMAT_VERSION}")
+    reason = _outdated({"model": manifest.model, "chunker": manifest.chunker}, model)
+    if reason:
+        raise IndexMismatch(f"index at {generation} {reason}; rebuild it with `python -m knowledge reindex`")
+    vectors = faiss.read_index(str(generation / VECTORS), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+    if vectors.d != manifest.dim or vectors.ntotal != manifest.count:
+        raise IndexMismatch(
+            f"index at {generation}: manifest says {manifest.count} vectors of dimension {manifest.dim}, "
+            f"the FAISS file holds {vectors.ntotal} of dimension {vectors.d}"
+        )
+    chunks = _count_lines(generation / CHUNKS)
+    if chunks != manifest.count:
+        raise IndexMismatch(f"index at {generation}: {chunks} chunks but the manifest says {manifest.count}")
+    if manifest.document_count is not None:
+        documents = _count_lines(generation / DOCUMENTS)
+        if documents != manifest.document_count:
+            raise IndexMismatch(
+                f"index at {generation}: {documents} documents but the manifest says {manifest.document_count}"
+            )
+    return manifest
+
+
+def read_documents(generation: Path) -> dict[str, Document] | None:
+    """The documents a generation carries with their metadata, or None for one written before they were."""
+    path = generation / DOCUMENTS
+    if not path.is_file():
+        return None
+    with open(path, encoding="utf-8") as lines:
+        docs = (document_from_record(line) for line in lines if line.strip())
+        return {doc.id: doc for doc in docs}
+
+
+def document_record(doc: Document) -> str:
+    """One document with every metadata field, as a JSON line."""
+    data = asdict(doc)
+    data["kind"] = doc.kind.value
+    data["validity"] = doc.validity.value
+    for name in _DATE_FIELDS:
+        value = data[name]
+        data[name] = value.isoformat() if isinstance(value, date) else None
+    return json.dumps(data, ensure_ascii=False)
+
+
+def document_from_record(line: str) -> Document:
+    """The inverse of ``document_record``."""
+    data = json.loads(line)
+    for name in _DATE_FIELDS:
+        data[name] = date.fromisoformat(data[name]) if data[name] else None
+    data["kind"] = parse_kind(data["kind"])
+    data["validity"] = parse_validity(data["validity"])
+    data["tags"] = tuple(data["tags"])
+    return Document(**data)
 
 
 def current_generation(directory: Path) -> Path | None:
@@ -232,9 +351,10 @@ def current_generation(directory: Path) -> Path | None:
 
 
 def _prune(directory: Path, keep: str) -> None:
-    """Remove older generations and leftovers of interrupted writes, keeping the newest two."""
+    """Remove older generations and leftovers of interrupted writes, keeping the newest few."""
     generations = sorted(p for p in directory.glob("gen-*") if p.is_dir())
-    stale = [p for p in generations if p.name != keep][:-1]
+    others = [p for p in generations if p.name != keep]
+    stale = others[: max(0, len(others) - (KEEP_GENERATIONS - 1))]
     stale += [p for p in directory.glob(".tmp-gen-*") if p.is_dir()]
     for path in stale:
         shutil.rmtree(path, ignore_errors=True)

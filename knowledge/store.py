@@ -29,6 +29,7 @@ from sqlalchemy import (
 from .db import open_engine
 from .document import Document, Validity, parse_kind, parse_validity
 from .errors import DocumentNotFound
+from .migrations import KNOWLEDGE
 
 metadata = MetaData()
 
@@ -142,7 +143,7 @@ class DocumentStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        metadata.create_all(engine)
+        KNOWLEDGE.ensure(engine)  # created when empty, refused when older than the code (SchemaOutdated)
 
     @classmethod
     def open(cls, url: str) -> DocumentStore:
@@ -157,7 +158,8 @@ class DocumentStore:
         with self.engine.begin() as conn:
             current = conn.execute(select(documents).where(documents.c.id == doc.id).with_for_update()).first()
             if current is None:
-                action, version = "created", 1
+                # a document deleted earlier keeps its history: numbering continues from it
+                action, version = "created", self._last_version(conn, doc.id) + 1
                 conn.execute(insert(documents).values(**_row(doc), version=version, updated_at=_now()))
             else:
                 if _snapshot(_document(current)) == _snapshot(doc):
@@ -188,6 +190,10 @@ class DocumentStore:
             conn.execute(delete(documents).where(documents.c.id == doc_id))
             self._record(conn, doc, version, "deleted", note)
         return Change(doc_id, "deleted", version)
+
+    def _last_version(self, conn: Any, doc_id: str) -> int:
+        query = select(func.max(document_versions.c.version)).where(document_versions.c.doc_id == doc_id)
+        return int(conn.execute(query).scalar_one() or 0)
 
     def _record(self, conn: Any, doc: Document, version: int, action: str, note: str) -> None:
         conn.execute(

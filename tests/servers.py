@@ -93,11 +93,12 @@ def assistant_stack(workdir: Path, knowledge_env: dict[str, str]) -> Iterator[St
     actions_cmd = [sys.executable, "-m", "actions", "--port", str(actions_port)]
     rasa_cmd = [
         str(RASA), "run", "--model", str(RASA_MODEL), "--port", str(rasa_port), "--interface", "127.0.0.1",
-        "--credentials", "bot/credentials.yml", "--endpoints", "bot/endpoints.yml", "--enable-api",
+        "--credentials", "bot/credentials.yml", "--endpoints", "bot/endpoints.yml",  # no --enable-api: closed
     ]
     with running(actions_cmd, env, workdir / "actions.log", f"{actions_url}/health"):
         rasa_url = f"http://127.0.0.1:{rasa_port}"
-        with running(rasa_cmd, rasa_env, workdir / "rasa.log", f"{rasa_url}/status", timeout=300):
+        # Rasa loads its model before it listens: on a loaded 2-core machine that took over 5 minutes
+        with running(rasa_cmd, rasa_env, workdir / "rasa.log", f"{rasa_url}/", timeout=600):
             yield Stack(rasa_url, actions_url, env, workdir)
 
 

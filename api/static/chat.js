@@ -1,13 +1,15 @@
-/* 青禾县政策咨询助手 web chat: plain JavaScript, no framework, no build step.
+/* 政策咨询助手 web chat: plain JavaScript, no framework, no build step.
  * Talks to POST /api/chat and POST /api/feedback; renders answers, citation cards,
- * clarification buttons and 有用 / 没用 feedback. All text goes in through textContent. */
+ * clarification buttons and 有用 / 没用 feedback. All text goes in through textContent.
+ * The hotline comes from the page (data-hotline, rendered from the deployment's settings). */
 (function () {
   "use strict";
 
   var SESSION_KEY = "policy-chat-session";
   var SESSION_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
   var HUMAN_PAYLOAD = "/request_human";
-  var NETWORK_ERROR = "网络异常，请稍后重试，或拨打 12345 政务服务便民热线。";
+  var HOTLINE = document.body.getAttribute("data-hotline") || "政务服务便民热线";
+  var NETWORK_ERROR = "网络异常，请稍后重试，或拨打" + HOTLINE + "。";
   var BADGES = {
     "现行有效": "badge-valid",
     "已修改": "badge-amended",
@@ -215,7 +217,7 @@
         if (response.ok && data) return data;
         var message = data && typeof data.message === "string" && data.message
           ? data.message
-          : "服务暂时不可用（" + response.status + "），请稍后重试，或拨打 12345 政务服务便民热线。";
+          : "服务暂时不可用（" + response.status + "），请稍后重试，或拨打" + HOTLINE + "。";
         throw new Error(message);
       });
     }, function () {

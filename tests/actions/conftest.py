@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 import yaml
 
-from actions.provider import KnowledgeProvider
 from knowledge.base import KnowledgeBase
 from knowledge.embedding import Embedder
+from knowledge.provider import KnowledgeProvider
 from knowledge.settings import Settings
-from knowledge.workorders import WorkOrderStore
+from monitor.outbox import WorkOrderDesk
+from monitor.workorders import WorkOrderStore
 
 from ..conftest import ROOT, SAMPLE_DIR
 
@@ -50,6 +51,14 @@ def work_orders(tmp_path: Path) -> Iterator[WorkOrderStore]:
     store = WorkOrderStore.open(f"sqlite:///{tmp_path}/workorders.db")
     yield store
     store.close()
+
+
+@pytest.fixture
+def desk(work_orders: WorkOrderStore, tmp_path: Path) -> Iterator[WorkOrderDesk]:
+    """The work-order desk the actions file through, its outbox in tmp_path, replaying every 50 ms."""
+    filing = WorkOrderDesk(work_orders, tmp_path / "outbox.jsonl", replay_interval_s=0.05)
+    yield filing
+    filing.close()
 
 
 @pytest.fixture(scope="session")

@@ -9,9 +9,9 @@ from actions.answering import (
     answer_reply,
 )
 from actions.conversation import Turn
-from actions.provider import KnowledgeProvider
 from knowledge.base import KnowledgeBase
 from knowledge.errors import IndexMismatch
+from knowledge.provider import KnowledgeProvider
 from knowledge.retrieval import Filters
 
 from .conversations import run, tracker

@@ -8,11 +8,11 @@ import pytest
 
 from actions.contact import ActionAnswerContact
 from actions.interpretation import ActionAnswerInterpretation, excerpt
-from actions.provider import KnowledgeProvider
 from actions.validity import ActionAnswerValidity
 from knowledge.base import KnowledgeBase
 from knowledge.document import Document, Kind
 from knowledge.embedding import Embedder
+from knowledge.provider import KnowledgeProvider
 
 from .conftest import sample_settings
 from .conversations import run, tracker

@@ -14,10 +14,11 @@ from typing import Any
 import httpx
 import pytest
 
-from actions.provider import KnowledgeProvider
 from actions.server import build_actions, create_executor
 from knowledge.base import KnowledgeBase
-from knowledge.workorders import WorkOrderStore
+from knowledge.provider import KnowledgeProvider
+from knowledge.settings import ServiceSettings
+from monitor.outbox import WorkOrderDesk
 
 from ..conftest import ROOT
 
@@ -26,11 +27,11 @@ STARTUP_SECONDS = 60
 FIRST_ANSWER_SECONDS = 180
 
 
-def test_every_domain_action_is_registered_once(domain: dict[str, Any], work_orders: WorkOrderStore) -> None:
+def test_every_domain_action_is_registered_once(domain: dict[str, Any], desk: WorkOrderDesk) -> None:
     knowledge = KnowledgeProvider(lambda: pytest.fail("registering actions must not open the knowledge base"))
-    names = [action.name() for action in build_actions(knowledge, work_orders)]
+    names = [action.name() for action in build_actions(knowledge, desk, ServiceSettings())]
     assert sorted(names) == sorted(domain["actions"])
-    executor = create_executor(build_actions(knowledge, work_orders))
+    executor = create_executor(build_actions(knowledge, desk, ServiceSettings()))
     assert sorted(item.name for item in executor.list_actions()) == sorted(domain["actions"])
 
 

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from api.app import create_app
 from api.settings import AppSettings
@@ -20,6 +18,8 @@ from monitor.log import ConversationLog
 
 from ..servers import Stack, serving_api
 from .fakes import FakeTelegramApi, FakeWeChatApi
+
+REDIS_URL = "redis://127.0.0.1:6379/0"  # the local Redis the tests share (rate limits, WeChat keys)
 
 # ---------------------------------------------------------------------------------------------
 # Web chat: the app over the session stack (shared helpers: app_settings, serve_api, wait_until)
@@ -41,21 +41,36 @@ def app_settings(stack: Stack, directory: Path, rate_limit: str = "1000/minute")
 
 @dataclass(frozen=True)
 class RunningApi:
-    """A served ``create_app(settings)``: its base URL and the settings it was built with."""
+    """A served ``create_app(settings)``: its base URL, the settings it was built with, and the app itself."""
 
     url: str
     settings: AppSettings
+    app: FastAPI
 
     def open_log(self) -> ConversationLog:
         """A connection to the app's conversation log; close it when done."""
         return ConversationLog.open(self.settings.log_url)
 
+    def flush(self) -> None:
+        """Wait until every turn the app queued so far is written (the log writer is a background thread)."""
+        assert self.app.state.services.writer.flush(), "the conversation log writer did not drain"
+
+    def logged(self) -> int:
+        """The number of turns in the app's conversation log once everything queued is written."""
+        self.flush()
+        log = self.open_log()
+        try:
+            return log.count()
+        finally:
+            log.close()
+
 
 @contextmanager
-def serve_api(settings: AppSettings) -> Iterator[RunningApi]:
-    """``create_app(settings)`` under uvicorn on a free loopback port, in a background thread."""
-    with serving_api(create_app(settings), timeout=30) as url:
-        yield RunningApi(url, settings)
+def serve_api(settings: AppSettings, app: FastAPI | None = None) -> Iterator[RunningApi]:
+    """``create_app(settings)`` (or ``app``, built from them) under uvicorn on a free loopback port."""
+    app = app or create_app(settings)
+    with serving_api(app, timeout=30) as url:
+        yield RunningApi(url, settings, app)
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
@@ -86,62 +101,6 @@ def conversation_log(chat_api: RunningApi) -> Iterator[ConversationLog]:
 # ---------------------------------------------------------------------------------------------
 # Channels: no real network, fake WeChat / Telegram servers on 127.0.0.1, a warm assistant
 # ---------------------------------------------------------------------------------------------
-
-
-class NetworkBlocked(ConnectionRefusedError):
-    """A test tried to reach a non-loopback address."""
-
-
-def _loopback(host: object) -> bool:
-    name = host.decode() if isinstance(host, bytes) else str(host)
-    if name.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name.split("%")[0]).is_loopback
-    except ValueError:
-        return False
-
-
-@pytest.fixture(scope="package", autouse=True)
-def network_guard() -> Iterator[list[str]]:
-    """Refuse every connection and name lookup that is not loopback, in any thread, for all API tests."""
-    attempts: list[str] = []
-    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
-    real_getaddrinfo = socket.getaddrinfo
-
-    def check(host: object, port: object) -> None:
-        if not _loopback(host):
-            attempts.append(f"{host!r}:{port}")
-            raise NetworkBlocked(f"tests must not reach the network ({host!r}:{port})")
-
-    def connect(self: socket.socket, address: Any) -> None:
-        if isinstance(address, tuple):
-            check(address[0], address[1])
-        return real_connect(self, address)
-
-    def connect_ex(self: socket.socket, address: Any) -> int:
-        if isinstance(address, tuple):
-            check(address[0], address[1])
-        return real_connect_ex(self, address)
-
-    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
-        if host is not None:
-            check(host, port)
-        return real_getaddrinfo(host, port, *args, **kwargs)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(socket.socket, "connect", connect)
-        patch.setattr(socket.socket, "connect_ex", connect_ex)
-        patch.setattr(socket, "getaddrinfo", getaddrinfo)
-        yield attempts
-
-
-@pytest.fixture(autouse=True)
-def no_network_calls(network_guard: list[str]) -> Iterator[None]:
-    """Fail the test that (in any thread, even one whose error was swallowed) tried to reach the network."""
-    network_guard.clear()
-    yield
-    assert not network_guard, f"real network calls attempted: {network_guard}"
 
 
 @pytest.fixture(scope="session")

@@ -91,7 +91,7 @@ def test_question_shows_answer_citation_cards_and_takes_feedback(chat: Page) -> 
 
 
 def test_clarification_button_sends_its_payload_and_shows_its_title(chat: Page) -> None:
-    # On the sample knowledge base this question fits two subsidy policies equally well (see actions/clarify.py)
+    # On the sample knowledge base this question fits two subsidy policies equally well (see knowledge/clarify.py)
     ask(chat, "创业补贴怎么申请")
 
     question = bot_replies(chat).nth(1)

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from api.rasa import BotReply, parse_rest_messages
-from knowledge.workorders import WorkOrderKind, WorkOrderStore
+from monitor.workorders import WorkOrderKind, WorkOrderStore
 
 from ..servers import Stack
 
@@ -272,3 +272,44 @@ def test_template_replies_carry_a_payload_naming_the_intent(citizen: Citizen) ->
     form = citizen.say("我要投诉")
     assert form.payload.get("reply") == "form" and form.payload.get("intent") == "complain", describe(form)
     assert form.payload.get("doc_ids") == [] and form.payload.get("work_order") is None
+
+
+def test_policy_question_during_the_complaint_form_is_answered_and_never_filed(citizen: Citizen, stack: Stack) -> None:
+    """A new citizen starts a complaint, then asks policy questions instead of answering the form (issue 10)."""
+    started = citizen.say("我想投诉小区物业乱收费")
+    assert started.payload.get("reply") == "form", describe(started)
+    form_question = started.texts[-1]
+
+    asked = citizen.say("城乡居民医保每年交多少钱")
+    assert asked.citations and "「" in asked.text, describe(asked)  # answered from the documents
+    assert asked.texts[-1] == form_question, describe(asked)  # then the form asks its question again
+
+    where = citizen.say("物业每月多收二十元停车费")
+    assert "哪里" in where.texts[-1], describe(where)
+    again = citizen.say(LOAN_QUESTION)
+    assert "30万元" in again.text, describe(again)
+    assert again.texts[-1] == where.texts[-1], describe(again)  # asked for the place, got a question: asks again
+    clicked = citizen.say("/feedback_positive")  # 有用 under that answer
+    assert clicked.payload.get("feedback") == "positive" or "感谢" in clicked.text, describe(clicked)
+    assert clicked.texts[-1] == where.texts[-1], describe(clicked)
+    citizen.say("青禾镇幸福小区")
+    citizen.say("匿名")
+    filed = citizen.say("一三八 1234 5678")
+    number = filed.payload.get("work_order")
+    assert number and WORK_ORDER_NUMBER.fullmatch(number), describe(filed)
+    assert "138****5678" in filed.text
+
+    store = WorkOrderStore.open(stack.env["POLICY_STORE__URL"])
+    try:
+        order = store.get(number)
+    finally:
+        store.close()
+    assert (order.what, order.where, order.name) == ("物业每月多收二十元停车费", "青禾镇幸福小区", "匿名")
+    assert order.phone == "13812345678"
+
+
+def test_greeting_names_the_county_from_the_settings(citizen: Citizen) -> None:
+    hello = citizen.say("你好")
+    assert "青禾县政策咨询助手" in hello.text and "{" not in hello.text, describe(hello)
+    away = citizen.say("帮我订一张去北京的机票")
+    assert "12345政务服务便民热线" in away.text and "青禾县人民政府" in away.text, describe(away)

@@ -11,6 +11,7 @@ from knowledge.base import KnowledgeBase
 from knowledge.embedding import Embedder
 from knowledge.settings import Settings
 
+from ..conftest import copy_sample
 from .samples import SMALL_SET, make_settings
 
 
@@ -25,5 +26,15 @@ def kb(settings: Settings, embedder: Embedder) -> Iterator[KnowledgeBase]:
     base = KnowledgeBase.open(settings, embedder)
     for doc in SMALL_SET:
         base.upsert(doc)
+    yield base
+    base.close()
+
+
+@pytest.fixture(scope="session")
+def sample_kb(
+    sample_template: Path, tmp_path_factory: pytest.TempPathFactory, embedder: Embedder
+) -> Iterator[KnowledgeBase]:
+    """The 青禾县 sample knowledge base (a copy of the session's ingest); read-only for the tests."""
+    base = KnowledgeBase.open(copy_sample(sample_template, tmp_path_factory.mktemp("sample-kb")), embedder)
     yield base
     base.close()

@@ -8,6 +8,7 @@ import pytest
 
 from knowledge.base import KnowledgeBase
 from knowledge.document import Document, Kind, Validity
+from knowledge.embedding import Embedder
 from knowledge.errors import DocumentNotFound, InvalidQuery
 from knowledge.retrieval import Filters
 
@@ -47,9 +48,9 @@ def test_update_replaces_the_old_text_in_results(kb: KnowledgeBase) -> None:
 
 
 def test_ingesting_the_same_document_twice_changes_nothing(kb: KnowledgeBase) -> None:
-    generation = kb._generation
+    generation = kb.generation
     assert kb.upsert(LOAN_NEW).action == "unchanged"
-    assert kb._generation == generation
+    assert kb.generation == generation
 
 
 def test_simplified_question_finds_traditional_faq_and_keeps_original_text(kb: KnowledgeBase) -> None:
@@ -93,7 +94,7 @@ def test_retire_with_unknown_replacement_is_refused(kb: KnowledgeBase) -> None:
     assert kb.get("medical").validity is Validity.CURRENT
 
 
-def test_second_process_sees_changes_after_refresh(kb: KnowledgeBase, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_another_instance_sees_changes_after_refresh(kb: KnowledgeBase, embedder: Embedder) -> None:
     other = KnowledgeBase.open(kb.settings, embedder)
     kb.retire("medical", Validity.REPEALED)
     other.refresh()

@@ -52,6 +52,8 @@ def test_retire_then_show_history(loaded: Settings, capsys: pytest.CaptureFixtur
 
 
 def test_bad_validity_and_unknown_document_are_clear_errors(loaded: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["retire", "qh-policy-entrepreneurship-loan-2023", "--validity", "过期了"], loaded) == 2
+    assert "过期了" in capsys.readouterr().err
     assert main(["retire", "no-such-id", "--validity", "已废止"], loaded) == 2
     assert "no-such-id" in capsys.readouterr().err
     assert main(["show", "no-such-id"], loaded) == 2

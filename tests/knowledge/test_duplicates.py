@@ -40,11 +40,12 @@ def test_finder_has_no_false_twins_among_unrelated_texts() -> None:
     assert DuplicateFinder().find(docs) == {}
 
 
-def test_amendment_and_retired_copy_are_never_merged_with_the_current_text() -> None:
+def test_copies_of_another_validity_or_kind_are_never_merged_with_the_current_text() -> None:
     current = Document("new", "办法", NOTICE, published_date=date(2024, 1, 1))
     amended = Document("old", "办法", NOTICE + "。", validity=Validity.AMENDED, replaced_by="new")
+    repealed = Document("gone", "办法", NOTICE + "。。", validity=Validity.REPEALED)
     same_text_faq = Document("faq", "办法", NOTICE, kind=Kind.FAQ)
-    assert DuplicateFinder().find({d.id: d for d in (current, amended, same_text_faq)}) == {}
+    assert DuplicateFinder().find({d.id: d for d in (current, amended, repealed, same_text_faq)}) == {}
 
 
 def test_ingest_reports_a_republished_copy_and_search_shows_it_once(tmp_path: Path, kb: KnowledgeBase) -> None:

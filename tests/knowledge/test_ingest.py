@@ -41,14 +41,14 @@ def test_seed_document_headings_become_chunk_heading_paths(kb: KnowledgeBase) ->
 def test_reingesting_the_sample_changes_nothing(sample_template: Path, tmp_path: Path, embedder: Embedder) -> None:
     kb = KnowledgeBase.open(copy_sample(sample_template, tmp_path / "kb"), embedder)
     assert kb.store.count() >= 30
-    generation = kb._generation
+    generation = kb.generation
     again = kb.ingest([SAMPLE_DIR])
     assert not again.errors and again.count("unchanged") == kb.store.count()
-    assert kb._generation == generation  # nothing re-embedded, no new index generation
+    assert kb.generation == generation  # nothing re-embedded, no new index generation
     kb.close()
 
 
-def test_taipei_faq_in_traditional_script_answers_a_simplified_question(kb: KnowledgeBase, tmp_path: Path) -> None:
+def test_taipei_faq_in_traditional_script_is_found_by_its_title_in_simplified_script(kb: KnowledgeBase, tmp_path: Path) -> None:
     lines = shared_file("tpe", "faq.jsonl").read_text("utf-8").splitlines()[:200]
     subset = tmp_path / "tpe.jsonl"
     subset.write_text("\n".join(lines) + "\n", "utf-8")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from actions.clarify import ambiguous_documents, distinguishing_words
 from knowledge.base import KnowledgeBase
+from knowledge.clarify import ambiguous_documents, distinguishing_words
 from knowledge.document import Chunk, Citation, Document, Kind, Passage, Validity
 
 GRADUATE = "qh-policy-graduate-startup-subsidy-2024"
@@ -75,12 +75,12 @@ def test_close_policies_are_offered_best_first_and_amendments_count_once() -> No
     assert [d.id for d in ambiguous_documents("补贴怎么领", passages, DOCS)] == ["b", "a"]
 
 
-def test_a_policy_next_to_a_guide_is_one_topic() -> None:
+def test_a_policy_next_to_a_guide_on_its_topic_is_not_a_choice() -> None:
     passages = [_passage(DOCS["b"], 1.0), _passage(DOCS["guide"], 0.98)]
     assert ambiguous_documents("补贴怎么领", passages, DOCS) == []
 
 
-def test_a_word_in_only_one_title_settles_the_question() -> None:
+def test_a_word_in_only_one_title_tells_which_policy_and_is_not_clarified() -> None:
     assert "种粮" in distinguishing_words("种粮补贴怎么领", [DOCS["a"], DOCS["b"]])
     passages = [_passage(DOCS["a"], 1.0), _passage(DOCS["b"], 0.95)]
     assert ambiguous_documents("种粮补贴怎么领", passages, DOCS) == []
@@ -103,7 +103,7 @@ def test_two_reports_of_one_event_are_not_offered_as_a_choice() -> None:
     assert ambiguous_documents("山东省人民政府怎么保障农资运输", passages, reports) == []
 
 
-def test_a_question_naming_more_than_the_shared_topic_is_answered_not_clarified() -> None:
+def test_only_a_question_naming_nothing_beyond_the_shared_topic_is_clarified() -> None:
     passages = [_passage(DOCS["a"], 1.0), _passage(DOCS["b"], 0.95)]
     assert [d.id for d in ambiguous_documents("补贴申请条件", passages, DOCS)] == ["a", "b"]  # vague
     # 补贴 is shared, but 农机 / 报废 / 更新 are in neither title: the question is specific, not vague

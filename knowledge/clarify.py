@@ -1,6 +1,6 @@
 """When a question fits several policies equally well, ask which one instead of guessing.
 
-The rule, chosen on the sample knowledge base (see tests/actions/test_clarify.py):
+The rule, chosen on the sample knowledge base (see tests/knowledge/test_clarify.py):
 
 1. Group the retrieved passages by *subject*: an interpretation counts as the policy it explains, an
    amended policy as its amendment, so a policy and its own 解读 never compete with each other.
@@ -63,6 +63,7 @@ def label(doc: Document) -> str:
 
 
 def question_words(question: str) -> set[str]:
+    """The words of a question long enough to name something (two characters or more)."""
     return {word for word in words(question) if len(word) >= MIN_WORD_CHARS}
 
 

@@ -1,0 +1,386 @@
+"""Citizen messages imported from 问政 platforms and mailboxes (xlsx, csv): masked, embedded once, never twice.
+
+A message is keyed by its source (the file's stem unless given) and its 留言编号, so re-importing a file adds
+nothing; a message whose user, 主题 and 详情 match one already stored under another key counts as a duplicate.
+Times are stored as the platform writes them: naive China local time. Each message is embedded once, on
+arrival, from its 主题 and the first characters of its 详情; identical texts reuse the stored vector.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    insert,
+    select,
+    update,
+)
+
+from knowledge.db import open_engine
+from knowledge.embedding import Embedder
+from knowledge.privacy import mask_personal_data
+
+from .exports import _count, _external_id, _reason, clean_text, parse_time, read_rows
+from .migrations import MONITOR
+from .replies import reply_substance
+
+metadata = MetaData()
+
+messages_table = Table(
+    "citizen_messages",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("source", String(128), nullable=False),
+    Column("external_id", String(64), nullable=False),
+    Column("user", String(64), nullable=False, default=""),
+    Column("at", DateTime, nullable=False, index=True),  # naive China local time, as the platform writes it
+    Column("title", Text, nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("likes", Integer, nullable=False, default=0),
+    Column("dislikes", Integer, nullable=False, default=0),
+    Column("reply", Text),
+    Column("reply_at", DateTime),
+    Column("content_hash", String(64), nullable=False, index=True),
+    Column("embed_hash", String(64), nullable=False, index=True),
+    Column("model", String(128), nullable=False),
+    Column("embedding", LargeBinary, nullable=False),  # float32, L2-normalised
+    Column("reply_embedding", LargeBinary),
+    Column("imported_at", DateTime, nullable=False),
+    UniqueConstraint("source", "external_id", name="uq_citizen_messages_source_external_id"),
+)
+
+DEFAULT_EMBED_CHARS = 64
+BATCH_ROWS = 256
+Progress = Callable[[int, int | None], None]
+
+
+
+@dataclass(frozen=True)
+class Message:
+    """One citizen message (and the department's reply, when the export carries one), personal data masked."""
+
+    source: str
+    external_id: str
+    user: str
+    at: datetime
+    title: str
+    detail: str
+    likes: int = 0
+    dislikes: int = 0
+    reply: str | None = None
+    reply_at: datetime | None = None
+
+    @property
+    def id(self) -> str:
+        return message_key(self.source, self.external_id)
+
+    @property
+    def text(self) -> str:
+        return f"{self.title}\n{self.detail}"
+
+    def embed_text(self, chars: int) -> str:
+        """What the model reads: the 主题 and the start of the 详情."""
+        return f"{self.title}。{self.detail}"[: max(chars, len(self.title) + 1)]
+
+    @property
+    def content_hash(self) -> str:
+        return _digest(self.user, self.title, self.detail)
+
+
+@dataclass(frozen=True)
+class BadRow:
+    """A row that could not be imported as it is, with what was done about it."""
+
+    row: int
+    reason: str
+    external_id: str | None = None
+    skipped: bool = True
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did: rows read, messages added, rows already there, duplicates, bad rows."""
+
+    path: str
+    source: str
+    rows: int = 0
+    added: int = 0
+    already_imported: int = 0
+    duplicates: int = 0
+    embedded: int = 0
+    reused_vectors: int = 0
+    bad_rows: tuple[BadRow, ...] = ()
+
+
+@dataclass
+class _Tally:
+    rows: int = 0
+    added: int = 0
+    already_imported: int = 0
+    duplicates: int = 0
+    embedded: int = 0
+    reused_vectors: int = 0
+    bad_rows: list[BadRow] = field(default_factory=list)
+
+
+def message_key(source: str, external_id: str) -> str:
+    """The stable id of a message: its source and 留言编号."""
+    return _digest(source, external_id)[:32]
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def row_to_message(source: str, row: dict[str, Any], row_number: int) -> tuple[Message | None, list[BadRow]]:
+    """One row as a masked message, or None with the reason; a bad 答复时间 keeps the message, without it."""
+    external_id = _external_id(row.get("留言编号"))
+    if not external_id:
+        return None, [BadRow(row_number, "缺少留言编号")]
+    title, detail = clean_text(row.get("留言主题")), clean_text(row.get("留言详情"))
+    if not title and not detail:
+        return None, [BadRow(row_number, "留言主题和留言详情都为空", external_id)]
+    try:
+        at = parse_time(row.get("留言时间"))
+    except ValueError as error:
+        return None, [BadRow(row_number, f"留言时间有误：{_reason(error, row.get('留言时间'))}", external_id)]
+    try:
+        likes, dislikes = _count(row.get("点赞数"), "点赞数"), _count(row.get("反对数"), "反对数")
+    except ValueError as error:
+        return None, [BadRow(row_number, str(error), external_id)]
+    problems: list[BadRow] = []
+    reply = clean_text(row.get("答复意见")) or None
+    reply_at: datetime | None = None
+    if reply is not None and clean_text(row.get("答复时间")):
+        try:
+            reply_at = parse_time(row.get("答复时间"))
+        except ValueError as error:
+            reason = _reason(error, row.get("答复时间"))
+            problems.append(BadRow(row_number, f"答复时间有误，已导入留言，答复时间置空：{reason}", external_id, False))
+        if reply_at is not None and reply_at < at:
+            problems.append(BadRow(row_number, "答复时间早于留言时间，已导入留言，答复时间置空", external_id, False))
+            reply_at = None
+    message = Message(
+        source=source,
+        external_id=mask_personal_data(external_id),
+        user=mask_personal_data(clean_text(row.get("留言用户"))),
+        at=at,
+        title=mask_personal_data(title or detail[:40]),
+        detail=mask_personal_data(detail),
+        likes=likes,
+        dislikes=dislikes,
+        reply=mask_personal_data(reply) if reply else None,
+        reply_at=reply_at,
+    )
+    return message, problems
+
+
+def _to_blob(vector: np.ndarray) -> bytes:
+    return np.asarray(vector, dtype=np.float32).tobytes()
+
+
+class MessageStore:
+    """The imported messages and their vectors (SQLite by default, PostgreSQL by URL)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        MONITOR.ensure(engine)  # revision 0003 creates the table; an older database is refused (SchemaOutdated)
+
+    @classmethod
+    def open(cls, url: str) -> MessageStore:
+        return cls(open_engine(url))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(messages_table)).scalar_one())
+
+    def known_ids(self, ids: Iterable[str]) -> set[str]:
+        wanted = list(ids)
+        with self.engine.connect() as conn:
+            return set(conn.execute(select(messages_table.c.id).where(messages_table.c.id.in_(wanted))).scalars())
+
+    def known_content(self, hashes: Iterable[str]) -> set[str]:
+        wanted = list(set(hashes))
+        column = messages_table.c.content_hash
+        with self.engine.connect() as conn:
+            return set(conn.execute(select(column).where(column.in_(wanted))).scalars())
+
+    def known_vectors(self, embed_hashes: Iterable[str], model: str) -> dict[str, bytes]:
+        """Stored vectors of texts already embedded with this model, by text hash."""
+        wanted, t = list(set(embed_hashes)), messages_table.c
+        query = select(t.embed_hash, t.embedding).where(t.embed_hash.in_(wanted), t.model == model)
+        with self.engine.connect() as conn:
+            return {h: blob for h, blob in conn.execute(query)}
+
+    def add(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert prepared rows (the table's columns) in one transaction."""
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(insert(messages_table), list(rows))
+
+    def lacks_reply(self, content_hash: str) -> bool:
+        """Whether a stored message with this content has no reply yet."""
+        t = messages_table.c
+        with self.engine.connect() as conn:
+            query = select(t.id).where(t.content_hash == content_hash, t.reply.is_(None)).limit(1)
+            return conn.execute(query).first() is not None
+
+    def attach_reply(self, message: Message, vector: np.ndarray) -> bool:
+        """Give a stored copy of this message (same content hash) the reply it lacks; False when none lacks it."""
+        t = messages_table.c
+        query = update(messages_table).where(t.content_hash == message.content_hash, t.reply.is_(None))
+        with self.engine.begin() as conn:
+            result = conn.execute(query.values(
+                reply=message.reply, reply_at=message.reply_at, reply_embedding=_to_blob(vector)))
+        return bool(result.rowcount)
+
+    def load(
+        self, start: datetime | None = None, end: datetime | None = None, replied_only: bool = False,
+        source: str | None = None,
+    ) -> tuple[list[Message], np.ndarray]:
+        """Messages with start <= at < end (of one source, if given) in time order, and their vectors as a matrix."""
+        t = messages_table.c
+        columns = [t.source, t.external_id, t.user, t.at, t.title, t.detail, t.likes, t.dislikes, t.reply, t.reply_at]
+        query = select(*columns, t.embedding).order_by(t.at, t.id)
+        if start is not None:
+            query = query.where(t.at >= start)
+        if end is not None:
+            query = query.where(t.at < end)
+        if replied_only:
+            query = query.where(t.reply.is_not(None))
+        if source is not None:
+            query = query.where(t.source == source)
+        messages: list[Message] = []
+        blobs: list[bytes] = []
+        with self.engine.connect() as conn:
+            for row in conn.execute(query):
+                messages.append(Message(*row[:-1]))
+                blobs.append(row[-1])
+        if not blobs:
+            return messages, np.zeros((0, 0), np.float32)
+        return messages, np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1)
+
+    def reply_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored reply vectors of these messages (those that carry a reply)."""
+        t = messages_table.c
+        found: dict[str, np.ndarray] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), 500):
+                query = select(t.id, t.reply_embedding).where(t.id.in_(ids[start : start + 500]))
+                for key, blob in conn.execute(query.where(t.reply_embedding.is_not(None))):
+                    found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+
+def message_row(
+    message: Message, model: str, embed_hash: str, vector: bytes, reply_vector: bytes | None
+) -> dict[str, Any]:
+    """The table row of a message and its vectors."""
+    return {
+        "id": message.id, "source": message.source, "external_id": message.external_id, "user": message.user,
+        "at": message.at, "title": message.title, "detail": message.detail, "likes": message.likes,
+        "dislikes": message.dislikes, "reply": message.reply, "reply_at": message.reply_at,
+        "content_hash": message.content_hash, "embed_hash": embed_hash, "model": model, "embedding": vector,
+        "reply_embedding": reply_vector, "imported_at": datetime.now().replace(microsecond=0),
+    }
+
+
+def _reply_text(message: Message, chars: int) -> str:
+    return reply_substance(message.reply or "")[: chars * 2]
+
+
+def _store_batch(store: MessageStore, batch: list[Message], embedder: Embedder, chars: int, tally: _Tally) -> None:
+    known = store.known_ids(m.id for m in batch)
+    fresh = [m for m in batch if m.id not in known]
+    tally.already_imported += len(batch) - len(fresh)
+    seen_content = store.known_content(m.content_hash for m in fresh)
+    unique: list[Message] = []
+    for message in fresh:
+        if message.content_hash in seen_content:
+            tally.duplicates += 1
+            if message.reply and store.lacks_reply(message.content_hash):
+                # the same message from a platform that carries its reply: keep the reply
+                store.attach_reply(message, embedder.embed_passages([_reply_text(message, chars)])[0])
+                tally.embedded += 1
+        else:
+            seen_content.add(message.content_hash)
+            unique.append(message)
+    if not unique:
+        return
+    texts = {_digest(m.embed_text(chars)): m.embed_text(chars) for m in unique}
+    vectors = store.known_vectors(texts, embedder.name)
+    missing = [h for h in texts if h not in vectors]
+    if missing:
+        for h, vector in zip(missing, embedder.embed_passages([texts[h] for h in missing]), strict=True):
+            vectors[h] = _to_blob(vector)
+    replies = [_reply_text(m, chars) for m in unique if m.reply]
+    reply_vectors = iter(embedder.embed_passages(replies)) if replies else iter(())
+    rows = []
+    for m in unique:
+        h = _digest(m.embed_text(chars))
+        rows.append(message_row(m, embedder.name, h, vectors[h], _to_blob(next(reply_vectors)) if m.reply else None))
+    store.add(rows)
+    tally.embedded += len(missing) + len(replies)
+    tally.reused_vectors += len(unique) - len(missing)
+    tally.added += len(unique)
+
+
+def import_messages(
+    store: MessageStore,
+    path: Path,
+    embedder: Embedder,
+    progress: Progress | None = None,
+    source: str | None = None,
+    embed_chars: int = DEFAULT_EMBED_CHARS,
+) -> ImportReport:
+    """Import an xlsx or csv export: bad rows reported, rows already imported or duplicated skipped."""
+    path = Path(path)
+    source = source or path.stem
+    total, rows = read_rows(path)
+    tally = _Tally()
+    batch: list[Message] = []
+    seen: dict[str, str] = {}  # 留言编号 → content hash within this file
+    for number, row in rows:
+        tally.rows += 1
+        message, problems = row_to_message(source, row, number)
+        tally.bad_rows.extend(problems)
+        if message is not None and seen.get(message.external_id, message.content_hash) != message.content_hash:
+            tally.bad_rows.append(BadRow(number, "留言编号在文件中重复且内容不同，未导入", message.external_id))
+        elif message is not None and message.external_id not in seen:
+            seen[message.external_id] = message.content_hash
+            batch.append(message)
+        elif message is not None:
+            tally.already_imported += 1  # the same row twice in one file
+        if len(batch) >= BATCH_ROWS:
+            _store_batch(store, batch, embedder, embed_chars, tally)
+            batch = []
+            if progress is not None:
+                progress(tally.rows, total)
+    _store_batch(store, batch, embedder, embed_chars, tally)
+    if progress is not None:
+        progress(tally.rows, total)
+    return ImportReport(
+        path=str(path), source=source, rows=tally.rows, added=tally.added, already_imported=tally.already_imported,
+        duplicates=tally.duplicates, embedded=tally.embedded, reused_vectors=tally.reused_vectors,
+        bad_rows=tuple(tally.bad_rows),
+    )

@@ -1,0 +1,108 @@
+"""Hot issues over a real period (December 2019 of the real export, embedded once for the module)."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from datetime import datetime
+
+import numpy as np
+import pytest
+
+from knowledge.embedding import Embedder
+from monitor.exports import parse_time, read_rows
+from monitor.hotspots import HotIssue, extract_places, find_hot_issues, heat_index
+from monitor.messages import Message, MessageStore, import_messages
+
+from ..conftest import shared_file
+
+START, END = datetime(2019, 12, 1), datetime(2020, 1, 1)
+
+
+@pytest.fixture(scope="module")
+def period(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[tuple[list[Message], np.ndarray]]:
+    """The real messages of the period, imported through a CSV written from the real xlsx and embedded once."""
+    root = tmp_path_factory.mktemp("hot")
+    _, rows = read_rows(shared_file("tipdm", "messages_2019.xlsx"))
+    path = root / "period.csv"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["留言编号", "留言用户", "留言主题", "留言时间", "留言详情", "点赞数", "反对数"])
+        for _, row in rows:
+            at = parse_time(row["留言时间"])
+            if START <= at < END:
+                when = at.strftime("%Y/%m/%d %H:%M:%S")
+                writer.writerow([row["留言编号"], row["留言用户"], row["留言主题"], when, row["留言详情"],
+                                 row["点赞数"], row["反对数"]])
+    store = MessageStore.open(f"sqlite:///{root}/messages.db")
+    report = import_messages(store, path, embedder)
+    assert report.bad_rows == () and report.added > 300
+    yield store.load(START, END)
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def issues(period: tuple[list[Message], np.ndarray]) -> list[HotIssue]:
+    messages, vectors = period
+    return find_hot_issues(messages, vectors, end=END)
+
+
+def test_every_top_issue_message_names_its_place_and_falls_in_its_time_range(
+    issues: list[HotIssue], period: tuple[list[Message], np.ndarray]
+) -> None:
+    by_id = {m.external_id: m for m in period[0]}
+    assert len(issues) >= 10
+    for issue in issues[:10]:
+        assert issue.place_or_group and issue.time_range == f"{issue.start:%Y/%m/%d} 至 {issue.end:%Y/%m/%d}"
+        for row in issue.messages:
+            message = by_id[row.message_id]
+            assert issue.place_or_group in message.text, (issue.place_or_group, message.title)
+            assert issue.start <= message.at <= issue.end and row.title == message.title
+
+
+def test_a_message_belongs_to_one_issue_and_issues_are_ranked_by_heat(issues: list[HotIssue]) -> None:
+    ids = [row.message_id for issue in issues for row in issue.messages]
+    assert len(ids) == len(set(ids))
+    assert [i.rank for i in issues] == list(range(1, len(issues) + 1))
+    assert [i.heat for i in issues] == sorted((i.heat for i in issues), reverse=True)
+
+
+def test_the_periods_known_campaign_ranks_at_the_top(issues: list[HotIssue]) -> None:
+    # residents of 丽发新城 wrote again and again about a concrete mixing plant built beside it
+    top = issues[:3]
+    assert any("丽发新城" in i.place_or_group for i in top), [i.table_row() for i in top]
+    campaign = next(i for i in top if "丽发新城" in i.place_or_group)
+    assert campaign.users >= 3 and sum("搅拌" in m.title for m in campaign.messages) >= 3
+
+
+def test_json_has_the_report_fields(issues: list[HotIssue]) -> None:
+    entry = issues[0].to_json()
+    assert {"rank", "issue_id", "heat", "time_range", "place_or_group", "description", "message_ids"} <= set(entry)
+    assert entry["message_ids"] == [m.message_id for m in issues[0].messages]
+    assert set(issues[0].table_row()) == {"热度排名", "问题ID", "热度指数", "时间范围", "地点/人群", "问题描述"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("A2区丽发新城附近修建搅拌厂，严重污染环境", "丽发新城"),
+        ("A市伊景园·滨河苑欺诈消费者", "伊景园"),
+        ("A4区楚家湖路捞刀河刀剪厂宿舍对面施工极其扰民", "楚家湖路"),
+        ("A3区中海国际社区空地夜间施工噪音太大了", "中海国际社区"),
+        ("广铁集团职工购房时被强制捆绑购买车位", "广铁集团职工"),
+        ("西地省鑫庆医药有限公司拖欠员工工资200多万", "医药有限公司"),
+        ("A市经济学院学生被强制外出实习", "经济学院学生"),
+        ("请提高A2区编外合同教师的待遇", "教师"),
+    ],
+)
+def test_places_and_groups_are_extracted_from_the_anonymised_forms(text: str, expected: str) -> None:
+    assert expected in extract_places(text)
+
+
+def test_a_crowd_is_hotter_than_one_persistent_writer() -> None:
+    def message(user: str, day: int) -> Message:
+        return Message("t", f"{user}{day}", user, datetime(2019, 6, day), "丽发新城搅拌站扰民", "")
+
+    crowd = [message(f"U{i}", 1 + i) for i in range(6)]
+    one_writer = [message("U0", 1 + i) for i in range(6)]
+    assert heat_index(crowd, datetime(2019, 6, 30)) > heat_index(one_writer, datetime(2019, 6, 30))
