@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from enum import Enum
 
@@ -207,3 +208,28 @@ class Answer:
     @property
     def citation(self) -> Citation | None:
         return self.passage.citation if self.passage else None
+
+
+DATE_FIELDS = ("written_date", "published_date", "effective_date", "expiry_date")
+
+
+def document_record(doc: Document) -> str:
+    """One document with every metadata field, as a JSON line."""
+    data = asdict(doc)
+    data["kind"] = doc.kind.value
+    data["validity"] = doc.validity.value
+    for name in DATE_FIELDS:
+        value = data[name]
+        data[name] = value.isoformat() if isinstance(value, date) else None
+    return json.dumps(data, ensure_ascii=False)
+
+
+def document_from_record(line: str) -> Document:
+    """The inverse of ``document_record``."""
+    data = json.loads(line)
+    for name in DATE_FIELDS:
+        data[name] = date.fromisoformat(data[name]) if data[name] else None
+    data["kind"] = parse_kind(data["kind"])
+    data["validity"] = parse_validity(data["validity"])
+    data["tags"] = tuple(data["tags"])
+    return Document(**data)

@@ -10,8 +10,7 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
-from datetime import date
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ import faiss
 import numpy as np
 
 from .chunking import CHUNKER_VERSION
-from .document import Chunk, Document, parse_kind, parse_validity
+from .document import Chunk, Document, document_from_record, document_record
 from .errors import IndexMismatch
 from .text import TOKENIZER_VERSION, tokenize
 
@@ -38,7 +37,6 @@ VECTORS = "vectors.faiss"
 CHUNKS = "chunks.jsonl"
 DOCUMENTS = "documents.jsonl"
 KEEP_GENERATIONS = 3  # a reader still loading an older generation finds it on disk
-_DATE_FIELDS = ("written_date", "published_date", "effective_date", "expiry_date")
 
 
 def _fsync_dir(path: Path) -> None:
@@ -316,28 +314,6 @@ def read_documents(generation: Path) -> dict[str, Document] | None:
     with open(path, encoding="utf-8") as lines:
         docs = (document_from_record(line) for line in lines if line.strip())
         return {doc.id: doc for doc in docs}
-
-
-def document_record(doc: Document) -> str:
-    """One document with every metadata field, as a JSON line."""
-    data = asdict(doc)
-    data["kind"] = doc.kind.value
-    data["validity"] = doc.validity.value
-    for name in _DATE_FIELDS:
-        value = data[name]
-        data[name] = value.isoformat() if isinstance(value, date) else None
-    return json.dumps(data, ensure_ascii=False)
-
-
-def document_from_record(line: str) -> Document:
-    """The inverse of ``document_record``."""
-    data = json.loads(line)
-    for name in _DATE_FIELDS:
-        data[name] = date.fromisoformat(data[name]) if data[name] else None
-    data["kind"] = parse_kind(data["kind"])
-    data["validity"] = parse_validity(data["validity"])
-    data["tags"] = tuple(data["tags"])
-    return Document(**data)
 
 
 def current_generation(directory: Path) -> Path | None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, fields, replace
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, fields, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 
 from .db import open_engine
-from .document import Document, Validity, parse_kind, parse_validity
+from .document import Document, Validity, document_from_record, document_record, parse_kind, parse_validity
 from .errors import DocumentNotFound
 from .migrations import KNOWLEDGE
 
@@ -72,7 +72,6 @@ document_versions = Table(
     UniqueConstraint("doc_id", "version", name="uq_document_version"),
 )
 
-_DATE_FIELDS = ("written_date", "published_date", "effective_date", "expiry_date")
 
 
 @dataclass(frozen=True)
@@ -118,26 +117,6 @@ def _document(row: Any) -> Document:
     return Document(**values)
 
 
-def _snapshot(doc: Document) -> str:
-    data = asdict(doc)
-    data["kind"] = doc.kind.value
-    data["validity"] = doc.validity.value
-    for name in _DATE_FIELDS:
-        value = data[name]
-        data[name] = value.isoformat() if isinstance(value, date) else None
-    return json.dumps(data, ensure_ascii=False)
-
-
-def _from_snapshot(text: str) -> Document:
-    data = json.loads(text)
-    for name in _DATE_FIELDS:
-        data[name] = date.fromisoformat(data[name]) if data[name] else None
-    data["kind"] = parse_kind(data["kind"])
-    data["validity"] = parse_validity(data["validity"])
-    data["tags"] = tuple(data["tags"])
-    return Document(**data)
-
-
 class DocumentStore:
     """Current documents plus an append-only history of every change."""
 
@@ -162,7 +141,7 @@ class DocumentStore:
                 action, version = "created", self._last_version(conn, doc.id) + 1
                 conn.execute(insert(documents).values(**_row(doc), version=version, updated_at=_now()))
             else:
-                if _snapshot(_document(current)) == _snapshot(doc):
+                if document_record(_document(current)) == document_record(doc):
                     return Change(doc.id, "unchanged", current.version)
                 action = action or ("updated" if current.content_hash != doc.content_hash else "relabelled")
                 version = current.version + 1
@@ -198,7 +177,12 @@ class DocumentStore:
     def _record(self, conn: Any, doc: Document, version: int, action: str, note: str) -> None:
         conn.execute(
             insert(document_versions).values(
-                doc_id=doc.id, version=version, action=action, note=note, snapshot=_snapshot(doc), changed_at=_now()
+                doc_id=doc.id,
+                version=version,
+                action=action,
+                note=note,
+                snapshot=document_record(doc),
+                changed_at=_now(),
             )
         )
 
@@ -245,7 +229,7 @@ class DocumentStore:
         if not rows:
             raise DocumentNotFound(doc_id)
         return [
-            Version(r.doc_id, r.version, r.action, r.note, r.changed_at, _from_snapshot(r.snapshot)) for r in rows
+            Version(r.doc_id, r.version, r.action, r.note, r.changed_at, document_from_record(r.snapshot)) for r in rows
         ]
 
     def interpretations_of(self, doc_id: str) -> list[Document]:

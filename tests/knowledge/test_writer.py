@@ -4,6 +4,7 @@ ingest goes, and a writer that takes up what another writer published instead of
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,18 +77,48 @@ def test_generation_carries_every_document_with_its_metadata(kb: KnowledgeBase) 
     assert carried == {doc.id: doc for doc in SMALL_SET}
 
 
-def test_long_ingest_publishes_a_generation_per_batch(settings: Settings, embedder: Embedder, tmp_path: Path) -> None:
-    settings.index.publish_chars = 100
+class SlowEmbedder(RecordingEmbedder):
+    """The real model on a slower machine: embedding, not writing the index, dominates an ingest's time."""
+
+    def embed_passages(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        time.sleep(0.3)
+        return super().embed_passages(texts, batch_size)
+
+
+NOTICES = 12  # about 45 characters each: four batches of 100 characters
+
+
+def _notices(tmp_path: Path) -> Path:
     batch = tmp_path / "batch.jsonl"
     with open(batch, "w", encoding="utf-8") as out:
-        for i in range(6):
+        for i in range(NOTICES):
             text = f"青禾县第{i}号通知 一、事项 关于第{i}批次农田水利工作安排的说明，请各乡镇按时完成并上报。"
             out.write(json.dumps({"id": f"notice-{i}", "text": text}, ensure_ascii=False) + "\n")
-    writer = KnowledgeWriter.open(settings, embedder)
-    report = writer.ingest([batch])
-    assert len(report.generations) >= 2  # about 45 characters a notice: a generation every few of them
+    return batch
+
+
+def test_long_ingest_publishes_a_generation_per_batch(settings: Settings, embedder: Embedder, tmp_path: Path) -> None:
+    settings.index.publish_chars = 100
+    settings.index.publish_interval_s = 0.0
+    writer = KnowledgeWriter.open(settings, SlowEmbedder(embedder))
+    report = writer.ingest([_notices(tmp_path)])
+    assert len(report.generations) >= 3  # about 45 characters a notice: a generation every few of them
     reader = KnowledgeReader.open(settings, embedder)
-    assert set(reader.documents()) == {f"notice-{i}" for i in range(6)}
+    assert set(reader.documents()) == {f"notice-{i}" for i in range(NOTICES)}
+    writer.close()
+
+
+def test_after_the_first_batch_an_ingest_publishes_at_most_once_per_interval(
+    settings: Settings, embedder: Embedder, tmp_path: Path
+) -> None:
+    settings.index.publish_chars = 100
+    settings.index.publish_interval_s = 3600.0
+    writer = KnowledgeWriter.open(settings, SlowEmbedder(embedder))
+    report = writer.ingest([_notices(tmp_path)])
+    # the first batch at once (answerable within seconds), then nothing until the last: every reader reloads
+    # each generation, so publishing each batch costs the citizens' CPU
+    assert len(report.generations) == 2
+    assert set(KnowledgeReader.open(settings, embedder).documents()) == {f"notice-{i}" for i in range(NOTICES)}
     writer.close()
 
 
