@@ -46,10 +46,13 @@ class BotReply:
 
 
 def parse_rest_messages(messages: list[dict[str, Any]]) -> BotReply:
-    """Fold Rasa REST messages (text, buttons, custom) into one reply; the last payload wins its fields."""
+    """Fold Rasa REST messages (text, buttons, custom) into one reply; the last payload wins its fields, except
+    that a turn which answered stays answered: a policy question asked in the middle of the complaint form is
+    answered, then the form asks again, and the turn is an answer (for the log and the reports), not a form."""
     texts: list[str] = []
     buttons: list[dict[str, str]] = []
     payload: dict[str, Any] = {}
+    answer: dict[str, Any] = {}
     for message in messages:
         if message.get("text"):
             texts.append(str(message["text"]))
@@ -59,6 +62,9 @@ def parse_rest_messages(messages: list[dict[str, Any]]) -> BotReply:
         if isinstance(custom, dict):
             merged_citations = payload.get("citations", []) + list(custom.get("citations", []))
             payload = {**payload, **custom, "citations": merged_citations}
+            if custom.get("answered") and not answer:
+                answer = {key: custom[key] for key in ("answered", "confidence", "reply") if key in custom}
+    payload.update(answer)
     if payload.get("buttons") and not buttons:
         buttons = list(payload["buttons"])
     return BotReply(tuple(texts), tuple(buttons), payload)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from api.rasa import server_for
+from api.rasa import parse_rest_messages, server_for
 
 from ..servers import Stack, free_port
 from .conftest import app_settings, serve_api
@@ -51,3 +51,17 @@ def test_healthz_checks_every_rasa_server(warm_stack: Stack, tmp_path: Path) -> 
     assert answer.status_code == 200
     assert degraded.status_code == 503
     assert degraded.json()["rasa"]["ok"] is False
+
+
+def test_a_turn_that_answered_and_then_resumed_the_form_is_an_answer() -> None:
+    """The reply kind and answered flag the log records come from the answer, not the form's question after it."""
+    answer = {"answered": True, "confidence": 0.71, "reply": "answer", "intent": "ask_policy",
+              "citations": [{"doc_id": "qh-policy-medical-insurance-2026"}]}
+    form = {"answered": False, "confidence": 0.0, "reply": "form", "intent": "ask_policy", "citations": []}
+    reply = parse_rest_messages([{"text": "「每人每年400元」", "custom": answer}, {"text": "发生在哪里？", "custom": form}])
+    assert reply.answered and reply.confidence == 0.71 and reply.payload["reply"] == "answer"
+    assert reply.texts[-1] == "发生在哪里？" and [c["doc_id"] for c in reply.citations] == [
+        "qh-policy-medical-insurance-2026"
+    ]
+    only_form = parse_rest_messages([{"text": "发生在哪里？", "custom": form}])
+    assert not only_form.answered and only_form.payload["reply"] == "form"

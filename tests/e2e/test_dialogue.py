@@ -283,6 +283,7 @@ def test_policy_question_during_the_complaint_form_is_answered_and_never_filed(c
     asked = citizen.say("城乡居民医保每年交多少钱")
     assert asked.citations and "「" in asked.text, describe(asked)  # answered from the documents
     assert asked.texts[-1] == form_question, describe(asked)  # then the form asks its question again
+    assert asked.answered and asked.payload.get("reply") == "answer", describe(asked)  # logged as an answer
 
     where = citizen.say("物业每月多收二十元停车费")
     assert "哪里" in where.texts[-1], describe(where)
