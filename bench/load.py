@@ -308,6 +308,7 @@ def measure_with_ingest(
     count: int,
     nice: int = 0,
     think_s: float = 0.0,
+    duty: float = 1.0,
 ) -> bool:
     """Quiet load, then load while another process ingests ``count`` FAQs; both compared with the log."""
     log = ConversationLog.open(spawned.log_url)
@@ -317,6 +318,8 @@ def measure_with_ingest(
         batch = faq_batch(workdir / "faq-batch.jsonl", count)
         env = {**os.environ, **spawned.knowledge_env, "PYTHONUNBUFFERED": "1"}
         ingest = [sys.executable, "-m", "knowledge", "ingest", str(batch)]
+        if duty < 1.0:
+            env["POLICY_INDEX__EMBED_DUTY"] = str(duty)
         if nice:
             # background work as an operator would run it: below the servers' priority, one embedding thread
             ingest = ["nice", "-n", str(nice), *ingest]
@@ -351,6 +354,7 @@ def main() -> int:
     parser.add_argument("--ingest", type=int, default=0, help="also measure while N FAQs are ingested (with --spawn)")
     parser.add_argument("--ingest-nice", type=int, default=0, help="run the ingest under nice -n N, one thread")
     parser.add_argument("--seed", type=int, default=12345, help="seed of the question draws")
+    parser.add_argument("--ingest-duty", type=float, default=1.0, help="POLICY_INDEX__EMBED_DUTY for the ingest")
     parser.add_argument("--think", type=float, default=0.0, help="seconds each citizen reads an answer (default 0)")
     args = parser.parse_args()
     if not 1 <= args.users <= 1000 or not 0 < args.duration <= 3600:
@@ -362,7 +366,8 @@ def main() -> int:
             print(f"load: {args.users} users, {args.duration:.0f} s, {spawned.url}", file=sys.stderr, flush=True)
             if args.ingest:
                 ok = measure_with_ingest(
-                    spawned, Path(tmp), args.users, args.duration, args.seed, args.ingest, args.ingest_nice, args.think
+                    spawned, Path(tmp), args.users, args.duration, args.seed, args.ingest, args.ingest_nice, args.think,
+                    args.ingest_duty,
                 )
             else:
                 ok = measure(spawned.url, spawned.log_url, args.users, args.duration, args.seed)

@@ -28,7 +28,16 @@ class IndexSettings(BaseModel):
         10_000, ge=1, le=10_000_000, description="characters of new text an ingest embeds before publishing a generation"
     )
     publish_interval_s: float = Field(
-        20.0, ge=0.0, le=3600.0, description="after an ingest's first batch, seconds between the generations it publishes"
+        20.0,
+        ge=0.0,
+        le=3600.0,
+        description="after an ingest's first batch, seconds between the generations it publishes",
+    )
+    embed_duty: float = Field(
+        1.0,
+        gt=0.0,
+        le=1.0,
+        description="share of an ingest's time spent embedding (below 1 it pauses between batches)",
     )
     reload_seconds: float = Field(1.0, gt=0.0, le=3600.0, description="how often readers look for a newly published index")
 

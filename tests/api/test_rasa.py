@@ -58,7 +58,8 @@ def test_a_turn_that_answered_and_then_resumed_the_form_is_an_answer() -> None:
     answer = {"answered": True, "confidence": 0.71, "reply": "answer", "intent": "ask_policy",
               "citations": [{"doc_id": "qh-policy-medical-insurance-2026"}]}
     form = {"answered": False, "confidence": 0.0, "reply": "form", "intent": "ask_policy", "citations": []}
-    reply = parse_rest_messages([{"text": "「每人每年400元」", "custom": answer}, {"text": "发生在哪里？", "custom": form}])
+    messages = [{"text": "「每人每年400元」", "custom": answer}, {"text": "发生在哪里？", "custom": form}]
+    reply = parse_rest_messages(messages)
     assert reply.answered and reply.confidence == 0.71 and reply.payload["reply"] == "answer"
     assert reply.texts[-1] == "发生在哪里？" and [c["doc_id"] for c in reply.citations] == [
         "qh-policy-medical-insurance-2026"

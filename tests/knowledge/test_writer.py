@@ -77,12 +77,18 @@ def test_generation_carries_every_document_with_its_metadata(kb: KnowledgeBase) 
     assert carried == {doc.id: doc for doc in SMALL_SET}
 
 
+@dataclass
 class SlowEmbedder(RecordingEmbedder):
     """The real model on a slower machine: embedding, not writing the index, dominates an ingest's time."""
 
+    calls: list[tuple[float, float]] = field(default_factory=list)  # (start, end) of each embedding call
+
     def embed_passages(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        start = time.monotonic()
         time.sleep(0.3)
-        return super().embed_passages(texts, batch_size)
+        vectors = super().embed_passages(texts, batch_size)
+        self.calls.append((start, time.monotonic()))
+        return vectors
 
 
 NOTICES = 12  # about 45 characters each: four batches of 100 characters
@@ -119,6 +125,20 @@ def test_after_the_first_batch_an_ingest_publishes_at_most_once_per_interval(
     # each generation, so publishing each batch costs the citizens' CPU
     assert len(report.generations) == 2
     assert set(KnowledgeReader.open(settings, embedder).documents()) == {f"notice-{i}" for i in range(NOTICES)}
+    writer.close()
+
+
+def test_an_ingest_below_full_duty_pauses_between_batches_for_the_servers(
+    settings: Settings, embedder: Embedder, tmp_path: Path
+) -> None:
+    settings.index.publish_chars = 100
+    settings.index.embed_duty = 0.5
+    slow = SlowEmbedder(embedder)
+    writer = KnowledgeWriter.open(settings, slow)
+    writer.ingest([_notices(tmp_path)])
+    assert len(slow.calls) >= 3
+    for (start, end), (next_start, _) in zip(slow.calls, slow.calls[1:], strict=False):
+        assert next_start - end >= 0.9 * (end - start)  # at duty 0.5 as long a pause as the embedding took
     writer.close()
 
 
