@@ -1,4 +1,5 @@
-"""Message exports as 问政 platforms and mailboxes write them (xlsx, csv): rows of cells, times, counts.
+"""Message exports as 问政 platforms and mailboxes write them (xlsx, csv): rows of cells, times, counts;
+and the other direction, work orders exported as CSV and XLSX for staff.
 
 Read in streaming mode (openpyxl read-only, csv line by line), so an export of any size is never held whole.
 """
@@ -6,6 +7,7 @@ Read in streaming mode (openpyxl read-only, csv line by line), so an export of a
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
@@ -13,6 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from knowledge.errors import IngestError
+from knowledge.privacy import mask_phone
+
+from .workorders import BEIJING
 
 REQUIRED = ("留言编号", "留言主题", "留言时间", "留言详情")
 OPTIONAL = ("留言用户", "点赞数", "反对数", "答复意见", "答复时间")
@@ -137,3 +142,68 @@ def read_rows(path: Path) -> tuple[int | None, Iterator[tuple[int, dict[str, Any
     if suffix == ".csv":
         return _csv_rows(path)
     raise IngestError(str(path), f"不支持的文件类型 {suffix}（支持 .xlsx、.csv）")
+
+
+# -- work-order exports (the other direction: rows out, for staff and spreadsheets) ---------------------
+
+WORK_ORDER_COLUMNS = (
+    "工单编号", "状态", "类型", "创建时间", "来电时间", "来电人", "联系电话", "诉求类型", "事项分类", "地点",
+    "诉求摘要", "已答复内容", "建议承办单位", "承办单位", "是否需要转办",
+)
+STATUS_NAMES = {"draft": "草稿", "open": "待处理", "assigned": "已派单", "replied": "已答复", "closed": "已办结"}
+KIND_NAMES = {"handoff": "转人工", "complaint": "投诉表单", "no_answer": "未答复转办", "hotline": "热线来电"}
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+EXPORT_FORMATS = ("csv", "xlsx")
+
+
+def work_order_rows(
+    orders: Sequence[Any], details: dict[str, dict[str, Any]] | None = None, full_phone: bool = False
+) -> list[list[Any]]:
+    """Rows of WORK_ORDER_COLUMNS for monitor.workorders.WorkOrder objects; the phone masked unless ``full_phone``.
+
+    ``details``: per number, the hotline's own fields (来电时间, 已答复内容, 是否需要转办)."""
+    rows = []
+    for order in orders:
+        extra = (details or {}).get(order.number, {})
+        called = extra.get("来电时间")
+        transfer = extra.get("是否需要转办")
+        rows.append([
+            order.number, STATUS_NAMES.get(order.status.value, order.status.value),
+            KIND_NAMES.get(order.kind.value, order.kind.value),
+            f"{order.created_at.astimezone(BEIJING):%Y-%m-%d %H:%M:%S}",
+            f"{called.astimezone(BEIJING):%Y-%m-%d %H:%M:%S}" if isinstance(called, datetime) else "",
+            order.name, order.phone if full_phone else mask_phone(order.phone), order.appeal_type, order.category,
+            order.where, order.summary or order.what, extra.get("已答复内容", ""), order.suggested_department,
+            order.department, "" if transfer is None else ("是" if transfer else "否"),
+        ])
+    return rows
+
+
+def _safe_cell(value: Any) -> Any:
+    """A text cell a spreadsheet will not run: a leading = + - @ makes a formula (CSV injection)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def write_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) -> bytes:
+    """A header and rows as CSV (UTF-8 with BOM, as Excel on Chinese Windows opens it) or XLSX bytes."""
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f"export format must be one of {EXPORT_FORMATS}, not {fmt!r}")
+    safe = [[_safe_cell(cell) for cell in row] for row in rows]
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(columns)
+        writer.writerows(safe)
+        return buffer.getvalue().encode("utf-8-sig")
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("工单")
+    sheet.append(list(columns))
+    for row in safe:
+        sheet.append(row)
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
@@ -285,14 +285,38 @@ class WorkOrderStore:
             raise WorkOrderNotFound(number)
         return _work_order(row)
 
-    def list(self, limit: int = 50, status: WorkOrderStatus | None = None) -> builtins.list[WorkOrder]:
-        """The newest work orders first, optionally only those in one status."""
+    def list(
+        self,
+        limit: int = 50,
+        status: WorkOrderStatus | None = None,
+        *,
+        kind: WorkOrderKind | None = None,
+        category: str = "",
+        department: str = "",
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> builtins.list[WorkOrder]:
+        """The newest work orders first, filtered: status, kind, 事项分类 (a level and everything under it),
+        department (the assigned one or the suggested 建议承办单位), created in [since, until)."""
         if limit < 1:
             raise ValueError("limit must be at least 1")
         self.ensure()
-        query = select(work_orders).order_by(work_orders.c.id.desc()).limit(limit)
+        c = work_orders.c
+        query = select(work_orders).order_by(c.id.desc()).limit(limit)
         if status is not None:
-            query = query.where(work_orders.c.status == WorkOrderStatus(status).value)
+            query = query.where(c.status == WorkOrderStatus(status).value)
+        if kind is not None:
+            query = query.where(c.kind == WorkOrderKind(kind).value)
+        if category:
+            # "城乡建设" takes "城乡建设/住房保障/…" too; LIKE's wildcards in the value are escaped
+            escaped = category.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(or_(c.category == category, c.category.like(f"{escaped}/%", escape="\\")))
+        if department:
+            query = query.where(or_(c.department == department, c.suggested_department == department))
+        if since is not None:
+            query = query.where(c.created_at >= since)
+        if until is not None:
+            query = query.where(c.created_at < until)
         with self.engine.connect() as conn:
             return [_work_order(row) for row in conn.execute(query)]
 
