@@ -40,6 +40,8 @@ class Validity(str, Enum):
     REPEALED = "已废止"
     EXPIRED = "失效"
     PENDING = "尚未生效"
+    # no 有效性 given at ingest: kept unset rather than assumed 现行有效 (the disclosure checks report it)
+    UNSET = "未标注"
 
     @property
     def is_retired(self) -> bool:
@@ -61,9 +63,9 @@ def parse_kind(value: str | Kind | None) -> Kind:
 
 
 def parse_validity(value: str | Validity | None) -> Validity:
-    """Accept the Chinese label (现行有效 …) or the English enum name."""
+    """Accept the Chinese label (现行有效 …) or the English enum name; nothing given is 未标注 (unset)."""
     if value is None or value == "":
-        return Validity.CURRENT
+        return Validity.UNSET
     if isinstance(value, Validity):
         return value
     text = str(value).strip()
@@ -88,7 +90,7 @@ class Document:
     published_date: date | None = None  # 发布日期
     effective_date: date | None = None
     expiry_date: date | None = None
-    validity: Validity = Validity.CURRENT
+    validity: Validity = Validity.UNSET
     source_url: str = ""
     interprets: str = ""  # id of the policy an interpretation explains
     replaced_by: str = ""  # id of the document that replaced this one

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -28,7 +28,7 @@ from sqlalchemy import (
 
 from .db import open_engine
 from .document import Document, Validity, document_from_record, document_record, parse_kind, parse_validity
-from .errors import DocumentNotFound
+from .errors import DocumentNotFound, KnowledgeError
 from .migrations import KNOWLEDGE
 
 metadata = MetaData()
@@ -69,9 +69,19 @@ document_versions = Table(
     Column("note", Text, nullable=False, default=""),
     Column("snapshot", Text, nullable=False),
     Column("changed_at", DateTime(timezone=True), nullable=False),
+    # who made the change ("cli:<user>", an account name, "system"); rows from before the audit have ""
+    Column("actor", String(200), nullable=False, default="", server_default=""),
     UniqueConstraint("doc_id", "version", name="uq_document_version"),
 )
 
+SYSTEM_ACTOR = "system"  # changes no person asked for directly (the sample knowledge base at first start)
+
+
+class StoreNotEmpty(KnowledgeError):
+    """A restore was aimed at a store that already holds documents or history."""
+
+    code = "store_not_empty"
+    status = 409
 
 
 @dataclass(frozen=True)
@@ -91,12 +101,32 @@ class Version:
     version: int
     action: str
     note: str
-    changed_at: datetime
+    changed_at: datetime  # UTC, on SQLite and PostgreSQL alike
     document: Document
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """A current document as the store holds it: with its version number and when it last changed."""
+
+    document: Document
+    version: int
+    updated_at: datetime
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite gives back the naive UTC time the store wrote; PostgreSQL an aware one: both become aware UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _version(row: Any) -> Version:
+    snapshot = document_from_record(row.snapshot)
+    return Version(row.doc_id, row.version, row.action, row.note, _utc(row.changed_at), snapshot, row.actor)
 
 
 def _row(doc: Document) -> dict[str, Any]:
@@ -132,8 +162,9 @@ class DocumentStore:
     def close(self) -> None:
         self.engine.dispose()
 
-    def upsert(self, doc: Document, note: str = "", action: str = "") -> Change:
-        """Insert or update a document; unchanged content writes nothing; ``action`` names the change."""
+    def upsert(self, doc: Document, note: str = "", action: str = "", actor: str = SYSTEM_ACTOR) -> Change:
+        """Insert or update a document; unchanged content writes nothing; ``action`` names the change and
+        ``actor`` who made it."""
         with self.engine.begin() as conn:
             current = conn.execute(select(documents).where(documents.c.id == doc.id).with_for_update()).first()
             if current is None:
@@ -150,31 +181,35 @@ class DocumentStore:
                     .where(documents.c.id == doc.id)
                     .values(**_row(doc), version=version, updated_at=_now())
                 )
-            self._record(conn, doc, version, action, note)
+            self._record(conn, doc, version, action, note, actor)
         return Change(doc.id, action, version)
 
-    def retire(self, doc_id: str, validity: Validity, replaced_by: str = "", note: str = "") -> Change:
+    def retire(
+        self, doc_id: str, validity: Validity, replaced_by: str = "", note: str = "", actor: str = SYSTEM_ACTOR
+    ) -> Change:
         """Relabel a document as 已废止 / 失效 / 已修改, optionally naming its replacement."""
         doc = self.get(doc_id)
         if replaced_by:
             self.get(replaced_by)  # the replacement must exist
         changed = replace(doc, validity=validity, replaced_by=replaced_by or doc.replaced_by)
-        return self.upsert(changed, note=note or f"标注为{validity.value}", action="retired")
+        return self.upsert(changed, note=note or f"标注为{validity.value}", action="retired", actor=actor)
 
-    def delete(self, doc_id: str, note: str = "") -> Change:
+    def delete(self, doc_id: str, note: str = "", actor: str = SYSTEM_ACTOR) -> Change:
         """Remove a document; its history stays."""
         doc = self.get(doc_id)
         with self.engine.begin() as conn:
             version = conn.execute(select(documents.c.version).where(documents.c.id == doc_id)).scalar_one() + 1
             conn.execute(delete(documents).where(documents.c.id == doc_id))
-            self._record(conn, doc, version, "deleted", note)
+            self._record(conn, doc, version, "deleted", note, actor)
         return Change(doc_id, "deleted", version)
 
     def _last_version(self, conn: Any, doc_id: str) -> int:
         query = select(func.max(document_versions.c.version)).where(document_versions.c.doc_id == doc_id)
         return int(conn.execute(query).scalar_one() or 0)
 
-    def _record(self, conn: Any, doc: Document, version: int, action: str, note: str) -> None:
+    def _record(self, conn: Any, doc: Document, version: int, action: str, note: str, actor: str) -> None:
+        if not actor.strip():
+            raise ValueError("every change needs an actor: who made it (cli:<user>, an account, system)")
         conn.execute(
             insert(document_versions).values(
                 doc_id=doc.id,
@@ -183,6 +218,7 @@ class DocumentStore:
                 note=note,
                 snapshot=document_record(doc),
                 changed_at=_now(),
+                actor=actor,
             )
         )
 
@@ -223,17 +259,90 @@ class DocumentStore:
 
     def history(self, doc_id: str) -> list[Version]:
         """Every recorded version of a document, oldest first."""
-        query = select(document_versions).where(document_versions.c.doc_id == doc_id).order_by(document_versions.c.version)
+        query = (
+            select(document_versions).where(document_versions.c.doc_id == doc_id).order_by(document_versions.c.version)
+        )
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         if not rows:
             raise DocumentNotFound(doc_id)
-        return [
-            Version(r.doc_id, r.version, r.action, r.note, r.changed_at, document_from_record(r.snapshot)) for r in rows
-        ]
+        return [_version(r) for r in rows]
+
+    def audit(self, actor: str = "", since: datetime | None = None, limit: int | None = None) -> list[Version]:
+        """Every change to any document (deleted and retired ones included), newest first; optionally only one
+        actor's, only since a moment, at most ``limit``."""
+        query = select(document_versions).order_by(document_versions.c.id.desc())
+        if actor:
+            query = query.where(document_versions.c.actor == actor)
+        if since is not None:
+            query = query.where(document_versions.c.changed_at >= _utc(since))
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            return [_version(r) for r in conn.execute(query)]
 
     def interpretations_of(self, doc_id: str) -> list[Document]:
         """Interpretations (解读) that explain the given policy."""
         with self.engine.connect() as conn:
             rows = conn.execute(select(documents).where(documents.c.interprets == doc_id).order_by(documents.c.id))
             return [_document(r) for r in rows]
+
+    # -- backup: everything as written, and back into an empty store -----------------------------------
+
+    def stored(self) -> Iterator[StoredDocument]:
+        """Every current document with its version number and last change, ordered by id."""
+        with self.engine.connect() as conn:
+            for row in conn.execute(select(documents).order_by(documents.c.id)):
+                yield StoredDocument(_document(row), row.version, _utc(row.updated_at))
+
+    def versions(self) -> Iterator[Version]:
+        """Every recorded version of every document, in the order they were written."""
+        with self.engine.connect() as conn:
+            for row in conn.execute(select(document_versions).order_by(document_versions.c.id)):
+                yield _version(row)
+
+    def is_empty(self) -> bool:
+        """No documents and no history: what a restore needs."""
+        with self.engine.connect() as conn:
+            any_version = conn.execute(select(document_versions.c.id).limit(1)).first()
+            return any_version is None and self.count() == 0
+
+    def restore(self, stored: Iterable[StoredDocument], versions: Iterable[Version]) -> None:
+        """Write documents and history exactly as given, in one transaction, into an empty store (else
+        StoreNotEmpty); versions are written in the order given, which keeps the order of the audit."""
+        with self.engine.begin() as conn:
+            taken = (
+                conn.execute(select(document_versions.c.id).limit(1)).first()
+                or conn.execute(select(documents.c.id).limit(1)).first()
+            )
+            if taken is not None:
+                raise StoreNotEmpty("目标知识库不是空的：导入只写入空库，不会覆盖或合并已有的文件和历史")
+            rows = ({**_row(s.document), "version": s.version, "updated_at": s.updated_at} for s in stored)
+            for batch in _batches(rows):
+                conn.execute(insert(documents), batch)
+            records = (
+                {
+                    "doc_id": v.doc_id,
+                    "version": v.version,
+                    "action": v.action,
+                    "note": v.note,
+                    "snapshot": document_record(v.document),
+                    "changed_at": v.changed_at,
+                    "actor": v.actor,
+                }
+                for v in versions
+            )
+            for batch in _batches(records):
+                conn.execute(insert(document_versions), batch)
+
+
+def _batches(rows: Iterable[dict[str, Any]], size: int = 500) -> Iterator[list[dict[str, Any]]]:
+    """Rows in lists of ``size``: one executemany each instead of a round trip per row."""
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -26,7 +26,7 @@ from .errors import IngestError
 from .index import HybridIndex, current_generation, read_documents, read_manifest
 from .parsers import SUPPORTED_SUFFIXES, parse_file
 from .settings import Settings
-from .store import Change, DocumentStore, Version
+from .store import SYSTEM_ACTOR, Change, DocumentStore, Version
 from .text import tokenize
 
 log = logging.getLogger(__name__)
@@ -213,9 +213,12 @@ class KnowledgeWriter:
 
     # -- writes -------------------------------------------------------------------------------
 
-    def ingest(self, paths: Iterable[Path], progress: Progress | None = None) -> IngestReport:
-        """Parse files into documents, store them, and publish a generation per batch of about
-        ``publish_chars`` characters of new text, so early documents are answerable before the end."""
+    def ingest(
+        self, paths: Iterable[Path], progress: Progress | None = None, actor: str = SYSTEM_ACTOR
+    ) -> IngestReport:
+        """Parse files into documents, store them (each version recorded as ``actor``'s), and publish a generation
+        per batch of about ``publish_chars`` characters of new text, so early documents are answerable before
+        the end."""
         report = IngestReport()
         files = expand_paths(paths)
         with self._writing():
@@ -230,7 +233,7 @@ class KnowledgeWriter:
                     continue
                 report.problems.extend(f"{path}: {problem}" for problem in parsed.problems)
                 for doc in parsed.documents:
-                    change = self.store.upsert(doc, note=f"导入 {path.name}")
+                    change = self.store.upsert(doc, note=f"导入 {path.name}", actor=actor)
                     report.changes.append(change)
                     if change.action == "unchanged":
                         continue
@@ -258,26 +261,28 @@ class KnowledgeWriter:
                 notes.append(f"{doc_id}：{twin}，检索结果中只显示一份")
         return notes
 
-    def upsert(self, doc: Document, note: str = "") -> Change:
+    def upsert(self, doc: Document, note: str = "", actor: str = SYSTEM_ACTOR) -> Change:
         """Add or replace one document; a generation with it is published before this returns."""
         with self._writing():
-            change = self.store.upsert(doc, note=note)
+            change = self.store.upsert(doc, note=note, actor=actor)
             if change.action != "unchanged":
                 self._apply(doc)
         return change
 
-    def retire(self, doc_id: str, validity: Validity, replaced_by: str = "", note: str = "") -> Change:
+    def retire(
+        self, doc_id: str, validity: Validity, replaced_by: str = "", note: str = "", actor: str = SYSTEM_ACTOR
+    ) -> Change:
         """Relabel a document 已废止 / 失效 / 已修改; retired ones leave default results."""
         with self._writing():
-            change = self.store.retire(doc_id, validity, replaced_by, note)
+            change = self.store.retire(doc_id, validity, replaced_by, note, actor=actor)
             if change.action != "unchanged":
                 self._apply(self.store.get(doc_id))
         return change
 
-    def delete(self, doc_id: str, note: str = "") -> Change:
+    def delete(self, doc_id: str, note: str = "", actor: str = SYSTEM_ACTOR) -> Change:
         """Remove a document from the store and the published index; its history stays."""
         with self._writing():
-            change = self.store.delete(doc_id, note)
+            change = self.store.delete(doc_id, note, actor=actor)
             self._require_index().remove_document(doc_id)
             self._docs.pop(doc_id, None)
             self._publish(self.store.revision())

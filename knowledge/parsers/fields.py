@@ -89,12 +89,15 @@ def split_tags(value: object) -> tuple[str, ...]:
 
 
 def validity_from_dates(effective: date | None, expiry: date | None, today: date) -> Validity:
-    """失效 once the expiry date has passed, 尚未生效 before the effective date, else 现行有效."""
+    """失效 once the expiry date has passed, 尚未生效 before the effective date, 现行有效 within a stated
+    validity period, else 未标注: without a label or an expiry date nothing says the document is in force."""
     if expiry is not None and expiry < today:
         return Validity.EXPIRED
     if effective is not None and effective > today:
         return Validity.PENDING
-    return Validity.CURRENT
+    if expiry is not None:
+        return Validity.CURRENT
+    return Validity.UNSET
 
 
 def _kind_of(value: object, default: Kind) -> Kind:
