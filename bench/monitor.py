@@ -4,8 +4,8 @@
 
 Each scale runs best in a process of its own (``--scales 10``), so peak RSS belongs to that scale.
 Stages: import+embed of the real export (measured once, the store is kept in --work and reused), re-import
-(adds nothing), import rate with and without repeated texts, then per scale: hot issues, bursts and reply
-quality. Copies ×N are written straight into a store of their own with the real vectors plus small Gaussian
+(adds nothing), import rate with and without repeated texts, then per scale: hot issues, bursts, risk signals
+and reply quality. Copies ×N are written straight into a store of their own with the real vectors plus small Gaussian
 noise (σ 0.01, renormalised) and times jittered by up to ±3 days, so 432,600 texts are not re-embedded.
 """
 
@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from knowledge.embedding import load_embedder  # noqa: E402
 from knowledge.settings import Settings  # noqa: E402
+from monitor.classify import Classifier, ClassifySettings  # noqa: E402
 from monitor.messages import (  # noqa: E402
     MessageStore,
     _digest,
@@ -142,6 +144,14 @@ def build_copies(work: Path, scale: int) -> Path:
     return target
 
 
+@lru_cache(maxsize=1)
+def report_classifier() -> Classifier:
+    """The hotline's classifier on TF-IDF features, trained once per process (a report embeds nothing)."""
+    settings = ClassifySettings(taxonomy=DATA / "taxonomy.xlsx", training=DATA / "messages_labelled_sample.xlsx",
+                                departments=ROOT / "monitor" / "departments.yml", features="tfidf")
+    return Classifier.from_settings(settings)
+
+
 def analyse(
     work: Path, scale: int, start: datetime, end: datetime, label: str, skip_replies: bool = False
 ) -> list[dict[str, Any]]:
@@ -149,6 +159,7 @@ def analyse(
     from monitor.bursts import detect_bursts, rising_topics
     from monitor.hotspots import find_hot_issues
     from monitor.replies import assess_replies, weakest_replies
+    from monitor.risks import find_risks
 
     store = MessageStore.open(f"sqlite:///{build_copies(work, scale)}")
     # hot issues and bursts over the 问政 export (附件3), reply quality over the export with replies (附件4)
@@ -161,6 +172,9 @@ def analyse(
     bursts, row = measure(f"×{scale} {label} bursts",
                           lambda: (detect_bursts(history, start, end), rising_topics(history, start, end)))
     rows.append(row | {"bursts": len(bursts[0]), "rising": len(bursts[1])})
+    risks, row = measure(f"×{scale} {label} risks", lambda: find_risks(
+        messages, vectors, start, end, issues=issues, classifier=report_classifier()))
+    rows.append(row | {"listed": len(risks.messages), "negative": risks.negative, "turning": len(risks.issues)})
     if skip_replies:  # ×100: 281,600 replies would not fit the memory this bench allows itself
         store.close()
         return rows

@@ -58,7 +58,8 @@ _GROUP = re.compile(
     "残疾人|出租车司机|网约车司机|快递员|外卖员|失地农民|下岗职工|退休职工|退休人员|员工|职工|医护人员|护士|"
     "公交司机|保安|临聘人员|合同工|村医|规培生|研究生|大学生|毕业生|学生)"
 )
-_JUNK_PREFIX = re.compile("^(?:大部分|部分|很多|一些|所有|整个|[选成在到去从往把被让给对向与和及或个几该本此])+")
+_JUNK_WORD = re.compile("^(?:大部分|部分|很多|一些|所有|整个)")
+_JUNK_CHARS = frozenset("选成在到去从往把被让给对向与和及或个几该本此")
 _EMPLOYER = re.compile("(?:公司|集团|厂|学校|小学|中学|大学|学院|幼儿园|医院|卫生院|银行|酒店)$")
 _BROAD_GROUPS = frozenset({"员工", "职工", "学生"})  # only with the organisation they work for: 广铁集团职工
 _NAME_FLAGS = ("n", "j", "eng", "m", "b", "zg", "l", "s", "an")
@@ -83,6 +84,26 @@ def _runs(segment: str) -> tuple[str, ...]:
     return tuple(runs)
 
 
+@lru_cache(maxsize=1)
+def _dictionary() -> dict[str, int]:
+    import jieba
+
+    jieba.initialize()
+    return jieba.dt.FREQ
+
+
+def _strip_junk(name: str) -> str:
+    """Drop a glued verb or quantity (选麦芒国际), not a name's own first character (和平路, 向阳小区, 成龙大道)."""
+    words = _dictionary()
+    while True:
+        if match := _JUNK_WORD.match(name):
+            name = name[match.end() :]
+        elif name[:1] in _JUNK_CHARS and not words.get(name[:2]):
+            name = name[1:]
+        else:
+            return name
+
+
 def _place(run: str) -> str | None:
     match = _PLACE.match(run)
     if match is None:
@@ -92,8 +113,8 @@ def _place(run: str) -> str | None:
         if place.endswith(suffix):
             stem = place[: -len(suffix)]
             break
-    place = _JUNK_PREFIX.sub("", place)  # jieba glues a verb or quantity onto an unknown name: 选麦芒国际
-    stem = _JUNK_PREFIX.sub("", stem)
+    place = _strip_junk(place)  # jieba glues a verb or quantity onto an unknown name: 选麦芒国际
+    stem = _strip_junk(stem)
     if len(stem) < 2 or stem in _GENERIC or stem[-1:] in ("的", "个") or place in _GENERIC:
         return None
     return place
@@ -232,6 +253,42 @@ def _split_by_place(group: list[int], places: list[tuple[str, ...]],
     return parts
 
 
+def _coherent_parts(members: list[int], vectors: np.ndarray, similarity: float) -> list[list[int]]:
+    """Split a linked group whose chain joined different problems (A like B, B like C, A unlike C).
+
+    Linking is single-linkage, so a compound's noise complaints and its parking-fee complaints can meet through
+    one message that mentions both. Each member instead joins the part whose centroid it is most similar to,
+    when that reaches ``similarity``, else starts its own; parts of two or more members are kept and every
+    member moves to the nearest of them (a stray message stays with its closest problem, never alone).
+    """
+    if len(members) < 3:
+        return [members]
+    block = vectors[members]
+    sums: list[np.ndarray] = []
+    sizes: list[int] = []
+    for vector in block:
+        if sums:
+            centroids = np.vstack(sums)
+            scores = (centroids @ vector) / np.maximum(np.linalg.norm(centroids, axis=1), 1e-12)
+            best = int(np.argmax(scores))
+            if scores[best] >= similarity:
+                sums[best] = sums[best] + vector
+                sizes[best] += 1
+                continue
+        sums.append(vector.copy())
+        sizes.append(1)
+    kept = [total for total, size in zip(sums, sizes, strict=True) if size >= 2]
+    if len(kept) < 2:  # one problem (stray members stay with it): nothing to split
+        return [members]
+    centroids = np.vstack(kept)
+    centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
+    labels = np.argmax(block @ centroids.T, axis=1)
+    parts: dict[int, list[int]] = defaultdict(list)
+    for member, label in zip(members, labels.tolist(), strict=True):
+        parts[label].append(member)
+    return list(parts.values())
+
+
 def heat_index(items: Sequence[Message], end: datetime) -> float:
     """The heat of a group of messages at the period's end (formula in the module docstring)."""
     users = len({m.user or m.id for m in items})
@@ -282,7 +339,12 @@ def group_messages(messages: Sequence[Message], vectors: np.ndarray, similarity:
         if places[row]:
             merged[uf.find(row)].append(row)
     titles = [m.title for m in messages]
-    return [part for group in merged.values() for part in _split_by_place(group, places, titles)]
+    return [
+        (place, coherent)
+        for group in merged.values()
+        for place, part in _split_by_place(group, places, titles)
+        for coherent in _coherent_parts(part, vectors, similarity)
+    ]
 
 
 def find_hot_issues(messages: Sequence[Message], vectors: np.ndarray, end: datetime | None = None, top: int = 20,

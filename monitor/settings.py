@@ -6,6 +6,8 @@ from pydantic import BaseModel, Field, SecretStr
 
 from knowledge.settings import Settings
 
+from .classify import ClassifySettings
+
 
 class LogSettings(BaseModel):
     """The conversation log."""
@@ -42,6 +44,7 @@ class MonitorSettings(Settings):
     conversation_log: LogSettings = LogSettings()
     work_orders: WorkOrderSettings = WorkOrderSettings()
     messages: MessageSettings = MessageSettings()
+    classify: ClassifySettings = ClassifySettings()  # the report's 事项分类 and departments, as the hotline's
 
     @property
     def log_url(self) -> str:

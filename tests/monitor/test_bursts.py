@@ -63,3 +63,10 @@ def test_a_new_topic_rises_against_the_previous_periods(real_messages: list[Mess
 def test_topics_are_places_and_content_words_not_boilerplate() -> None:
     topics = message_topics(Message("t", "1", "U", SURGE_DAY, "反映A3区桃花岭雅园小区电梯故障问题", ""))
     assert {"桃花岭雅园小区", "电梯"} <= topics and not topics & {"问题", "反映", "A3区"}
+
+
+@pytest.mark.parametrize("title", ["关于A3区相关部门工作人员服务态度的意见", "咨询A7县办理手续需要哪些材料和文件"])
+def test_words_every_message_uses_are_no_topic(title: str) -> None:
+    generic = {"相关部门", "工作人员", "服务", "意见", "手续", "材料", "文件"}
+    topics = message_topics(Message("t", "1", "U", SURGE_DAY, title, ""))
+    assert not topics & generic, topics

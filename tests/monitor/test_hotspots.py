@@ -93,6 +93,8 @@ def test_json_has_the_report_fields(issues: list[HotIssue]) -> None:
         ("西地省鑫庆医药有限公司拖欠员工工资200多万", "医药有限公司"),
         ("A市经济学院学生被强制外出实习", "经济学院学生"),
         ("请提高A2区编外合同教师的待遇", "教师"),
+        ("A2区向阳小区停车难", "向阳小区"),  # 向 starts the name here, it is not a glued preposition
+        ("在麦芒国际小区门口乱停车", "麦芒国际小区"),
     ],
 )
 def test_places_and_groups_are_extracted_from_the_anonymised_forms(text: str, expected: str) -> None:
@@ -106,3 +108,30 @@ def test_a_crowd_is_hotter_than_one_persistent_writer() -> None:
     crowd = [message(f"U{i}", 1 + i) for i in range(6)]
     one_writer = [message("U0", 1 + i) for i in range(6)]
     assert heat_index(crowd, datetime(2019, 6, 30)) > heat_index(one_writer, datetime(2019, 6, 30))
+
+
+def test_two_problems_at_one_place_are_two_issues_even_when_a_message_bridges_them(
+    period: tuple[list[Message], np.ndarray], embedder: Embedder
+) -> None:
+    # the real campaign against the mixing plant beside 丽发新城, plus residents of the same compound writing about
+    # their parking fees; one message names both, which single-linkage chaining would use to merge them
+    parking = [
+        ("A2区丽发新城小区停车费上涨太多", "物业把地下车库停车费从每月200元涨到400元"),
+        ("丽发新城小区物业乱收停车费", "小区停车费收费标准不公开，业主不满"),
+        ("A2区丽发新城停车收费不合理", "物业擅自提高停车收费，请物价部门核查"),
+        ("丽发新城小区车位停车费谁来管", "停车费一年涨了两次"),
+    ]
+    bridge = ("丽发新城搅拌站和停车费的问题", "搅拌站噪音粉尘扰民，小区停车费又乱涨")
+    written = [
+        Message("test", f"p{i}", f"U-p{i}", datetime(2019, 12, 10 + 2 * i, 9), title, detail)
+        for i, (title, detail) in enumerate([*parking, bridge])
+    ]
+    messages, vectors = period
+    added = embedder.embed_passages([m.embed_text(64) for m in written])
+    issues = find_hot_issues([*messages, *written], np.vstack([vectors, added]), end=END)
+    fees = next(i for i in issues if any(row.message_id == "p0" for row in i.messages))
+    assert {"p0", "p1", "p2", "p3"} <= {row.message_id for row in fees.messages}
+    assert not any("搅拌" in row.title for row in fees.messages if not row.message_id.startswith("p"))
+    plant = next(i for i in issues if "丽发新城" in i.place_or_group and i is not fees and i.rank <= 3)
+    assert sum("搅拌" in row.title for row in plant.messages) >= 3
+    assert not {"p0", "p1", "p2", "p3"} & {row.message_id for row in plant.messages}
