@@ -42,9 +42,14 @@ var/.system-packages:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; }
 	mkdir -p var && touch $@
 
+# axe-core from the npm registry: the page tests inject it to check accessibility
+AXE := var/node_modules/axe-core/axe.min.js
+$(AXE):
+	npm install --silent --no-audit --no-fund --prefix var axe-core@4.14.1
+
 setup-py: $(VENV)/.installed
 setup-rasa: $(RASA_VENV)/.installed
-setup: var/.system-packages setup-py migrate setup-rasa sample model
+setup: var/.system-packages $(AXE) setup-py migrate setup-rasa sample model
 
 # every database at the newest schema (Alembic); a database from before the migrations is adopted with its rows
 migrate: setup-py

@@ -19,6 +19,7 @@ from knowledge.errors import InvalidQuery, KnowledgeError
 from knowledge.provider import KnowledgeProvider
 from knowledge.reader import KnowledgeReader
 from knowledge.retrieval import Filters
+from knowledge.supersede import Supersession, check_question
 
 from . import replies
 from .conversation import Turn
@@ -72,6 +73,61 @@ def answer_reply(kb: KnowledgeReader, answer: Answer, turn: Turn, question: str)
     return Reply(text, payload, events)
 
 
+def dated_title(doc: Document) -> str:
+    """《title》 with its year when the title does not say it: how a citizen tells two versions apart."""
+    when = doc.published_date or doc.written_date
+    title = replies.quoted_title(doc.title)
+    return f"{title}（{when.year}年）" if when and str(when.year) not in doc.title else title
+
+
+def superseded_text(supersession: Supersession, answer: Answer) -> str:
+    """ "《…（2019年）》已废止，现行规定是《…（2023年修订）》：「…」", the sources, then what the old rule was."""
+    old, current = supersession.old, supersession.current
+    if old.validity is Validity.AMENDED:
+        state = "的有关规定已修改"
+    else:
+        state = "已废止" if old.validity is Validity.REPEALED else "已失效"
+    if current is None:
+        lines = [f"{dated_title(old)}{state}，目前没有替代它的现行文件。以下是它当时的规定，不再执行，仅供了解："]
+    elif answer.answered:
+        lines = [f"{dated_title(old)}{state}，现行规定是{dated_title(current)}："]
+    else:
+        lines = [f"{dated_title(old)}{state}，现行规定是{dated_title(current)}，请以现行规定为准。"]
+    if answer.answered and answer.passage is not None:
+        lines.append(f"「{answer.text}」")
+        lines += replies.source_lines(answer.passage.citation)
+    elif current is not None:
+        lines += replies.source_lines(Citation.of(current), "现行规定")
+    lines += replies.source_lines(Citation.of(old), "原规定")
+    return "\n".join(lines)
+
+
+def superseded_reply(
+    kb: KnowledgeReader, supersession: Supersession, answer: Answer, turn: Turn, question: str
+) -> Reply:
+    """A question naming a retired or amended rule: its state first, then the rules in force, both cited."""
+    old, current = supersession.old, supersession.current
+    citations = []
+    if answer.answered and answer.passage is not None:
+        citations.append(cite(answer.passage.citation, CitationRole.QUOTED))
+    if current is not None and (answer.passage is None or answer.passage.doc_id != current.id or not answer.answered):
+        citations.append(cite(Citation.of(current), CitationRole.REPLACEMENT))
+    citations.append(cite(Citation.of(old), CitationRole.SUBJECT))
+    buttons = [button("查看现行规定", "choose_document", doc_id=current.id)] if current and not answer.answered else []
+    payload = make_payload(
+        ReplyKind.ANSWER,
+        turn.intent,
+        answered=True,
+        confidence=answer.confidence if answer.answered else 1.0,
+        citations=citations,
+        buttons=buttons,
+    )
+    subject = current or old
+    events = slots(current_doc_id=subject.id, current_topic=subject.title, last_question=question, failed_turns=0.0)
+    log.info("superseded: %s → %s (%s)", old.id, current.id if current else None, supersession.reason)
+    return Reply(superseded_text(supersession, answer), payload, events)
+
+
 def no_answer_reply(
     kb: KnowledgeReader, answer: Answer | None, turn: Turn, question: str, document: Document | None = None
 ) -> Reply:
@@ -108,6 +164,11 @@ def clarify_reply(candidates: list[Document], answer: Answer, turn: Turn, questi
 def reply_to_question(kb: KnowledgeReader, turn: Turn, question: str) -> Reply:
     """A new question: clarify between close policies, answer with a citation, or say honestly there is none."""
     answer = kb.answer(question)
+    # a question naming an old amount, 文号 or year of a retired rule is told so first, never answered
+    # from the old rule as if it applied (nor from the new one as if nothing had changed)
+    supersession, current = check_question(kb, question, answer)
+    if supersession is not None and current is not None:
+        return superseded_reply(kb, supersession, current, turn, question)
     # before the confidence check: a vague question ("创业补贴怎么申请") often has no confident answer
     # precisely because it fits two policies; the choice makes it answerable
     candidates = ambiguous_documents(question, answer.passages, kb.documents())

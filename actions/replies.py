@@ -143,6 +143,8 @@ def validity_text(doc: Document, replacement: Document | None) -> str:
         lines.append(notice.removeprefix("注意："))
     elif doc.validity is Validity.CURRENT:
         lines.append("该文件现行有效，可以作为办事依据。")
+    elif doc.validity is Validity.UNSET:
+        lines.append("该文件未标注有效性，请以发文机关公布的为准。")
     if doc.source_url:
         lines.append(f"原文链接：{doc.source_url}")
     return "\n".join(lines)

@@ -8,9 +8,10 @@ from knowledge.clarify import label, naming_words, question_words, subject_id
 from knowledge.document import Answer, Citation, Document, Kind
 from knowledge.reader import KnowledgeReader
 from knowledge.retrieval import Filters
+from knowledge.supersede import Reason, check_question
 
 from . import replies
-from .answering import KnowledgeAction
+from .answering import KnowledgeAction, superseded_reply
 from .conversation import Turn
 from .payload import CitationRole, Reply, ReplyKind, button, cite, make_payload, slots
 
@@ -53,6 +54,11 @@ def named_document(kb: KnowledgeReader, question: str) -> tuple[Document, float]
     return candidates[0], answer.confidence
 
 
+def names_document(kb: KnowledgeReader, question: str) -> bool:
+    """Whether the question names some document by words of its title, tags, 文号 or year."""
+    return bool(naming_words(question, (identity(doc) for doc in kb.documents().values()), VALIDITY_WORDS))
+
+
 def document_asked_about(kb: KnowledgeReader, turn: Turn) -> tuple[Document | None, float]:
     """The document the question names when it names one the current document is not, else the current one."""
     docs = kb.documents()
@@ -68,6 +74,15 @@ def document_asked_about(kb: KnowledgeReader, turn: Turn) -> tuple[Document | No
 
 def reply_on_validity(kb: KnowledgeReader, turn: Turn) -> Reply:
     """The document's state, dates and replacement, with a button to the current rules."""
+    # "15万的创业贷款政策还有效吗": the old limit names the 2019 rules, which the current ones replaced
+    supersession, current = check_question(kb, turn.text)
+    # a bare "这个还有效吗" is about the current document; only a question naming something may change it
+    if (
+        supersession is not None
+        and current is not None
+        and (supersession.reason is not Reason.RANK or names_document(kb, turn.text))
+    ):
+        return superseded_reply(kb, supersession, current, turn, turn.text)
     doc, confidence = document_asked_about(kb, turn)
     if doc is None:
         return Reply(replies.no_current_document_text(), make_payload(ReplyKind.VALIDITY, turn.intent))

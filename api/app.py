@@ -8,9 +8,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from . import chat, health, telegram, wechat
-from .edge import BodyLimit
+from . import chat, health, hotline, login, telegram, wechat
+from .console import router as console_router
 from .errors import error_responses, install_error_handlers
+from .reports import router as reports_router
 from .services import open_services
 from .settings import AppSettings
 
@@ -22,8 +23,9 @@ def create_app(settings: AppSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_services(settings) as services:
             app.state.services = services
-            async with wechat.lifespan(app, services), telegram.lifespan(app, services):
-                yield
+            async with wechat.lifespan(app, services), telegram.lifespan(app, services), login.lifespan(app, settings):
+                async with hotline.lifespan(app, services):  # the operator desk, loaded on first use
+                    yield
 
     app = FastAPI(
         title="政策咨询助手 API",
@@ -32,8 +34,15 @@ def create_app(settings: AppSettings) -> FastAPI:
         responses=error_responses(413, 500),  # every route: the body cap and the catch-all handler
     )
     install_error_handlers(app)
-    app.add_middleware(BodyLimit, max_bytes=settings.server.max_body_bytes)
+    login.install_handlers(app)  # a browser refused a page is shown the login form
+    app.add_middleware(  # the edge's cap; /api/hotline/* takes a whole call's transcript
+        hotline.BodyLimits, max_bytes=settings.server.max_body_bytes, hotline_max_bytes=settings.hotline.max_body_bytes
+    )
     app.include_router(health.router)
+    app.include_router(login.router)  # /login, /logout, /api/auth/me
+    app.include_router(hotline.router)  # /api/hotline/*
+    app.include_router(console_router)  # /hotline, the operator console page
+    app.include_router(reports_router)  # /reports, the analysts' opinion report page and downloads
     app.include_router(chat.build_router(settings.chat.max_chars))
     app.include_router(wechat.router)
     app.include_router(telegram.router)

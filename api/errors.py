@@ -70,7 +70,8 @@ class ErrorBody(BaseModel):
 
 DESCRIPTIONS = {
     400: "Bad request (empty message, malformed XML or update)",
-    403: "Signature or secret token refused",
+    401: "Not logged in, or the API key is unknown or disabled",
+    403: "Signature, secret token or CSRF token refused, or the caller's role may not do this",
     404: "Not found, or the channel is not enabled",
     413: "Request body over the size cap",
     422: "Request does not match the schema (the message names the field)",

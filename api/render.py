@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -118,15 +118,46 @@ def plain_text(reply: ChatReply, limit_bytes: int) -> str:
     return fit("\n".join(tail), body, limit_bytes)
 
 
+# what a channel says where it stops quoting: the link to the original comes with the sources below
+CUT_MARKER = "……（内容较长，以上为节选，其余内容请查看原文）"
+
+
+def shorten(body: str, fits: Callable[[str], bool], marker: str = CUT_MARKER) -> str:
+    """The longest head of ``body`` that ``fits`` with the marker after it, cut between lines where it can.
+
+    A list or a run of steps (which answers quote whole) keeps whole items: the citizen sees items 1–4 and
+    the marker rather than half of item 5. Only when not even the first line fits is a line cut, after the
+    last clause mark that fits.
+    """
+    if fits(body):
+        return body
+    lines = body.split("\n")
+    kept: list[str] = []
+    for line in lines:
+        if not fits("\n".join([*kept, line]) + marker):
+            break
+        kept.append(line)
+    if kept:  # whole lines: the marker goes on a line of its own (shorter than the ellipsis it replaces)
+        head = "\n".join(kept)
+        close = "」" if head.count("「") > head.count("」") else ""  # the quote the cut left open
+        return head + close + "\n" + marker.lstrip("…")
+    first = lines[0]
+    size = 0
+    while size < len(first) and fits(first[: size + 1] + marker):
+        size += 1
+    head = first[:size]
+    mark = max(head.rfind(c) for c in "，。；、,;")
+    return (head[: mark + 1] if mark > size // 2 else head) + marker
+
+
 def fit(tail: str, body: str, limit_bytes: int) -> str:
     """``body`` then ``tail`` within ``limit_bytes`` of UTF-8; the body is shortened, never the sources."""
     joined = f"{body}\n\n{tail}" if tail and body else body or tail
     if len(joined.encode()) <= limit_bytes:
         return joined
-    marker = "……（内容较长，已节选，完整内容请查看原文）"
-    room = limit_bytes - len(f"{marker}\n\n{tail}".encode())
-    cut = body.encode()[: max(room, 0)].decode(errors="ignore")
-    shortened = f"{cut}{marker}\n\n{tail}" if tail else f"{cut}{marker}"
+    room = limit_bytes - len(f"\n\n{tail}".encode()) if tail else limit_bytes
+    cut = shorten(body, lambda text: len(text.encode()) <= room)
+    shortened = f"{cut}\n\n{tail}" if tail else cut
     return shortened.encode()[:limit_bytes].decode(errors="ignore")
 
 
@@ -145,10 +176,6 @@ def html_text(reply: ChatReply, limit_chars: int) -> str:
     tail = "\n".join(["<b>依据文件：</b>", *lines]) if lines else ""
     body = answer_body(reply)
     room = limit_chars - len(tail) - 2
-    if len(html.escape(body, quote=False)) > room:
-        marker = "……（内容较长，已节选）"
-        while body and len(html.escape(body, quote=False)) + len(marker) > room:
-            body = body[: max(len(body) - 64, 0)]
-        body += marker
+    body = shorten(body, lambda text: len(html.escape(text, quote=False)) <= room)
     escaped = html.escape(body, quote=False)
     return f"{escaped}\n\n{tail}" if tail and escaped else escaped or tail

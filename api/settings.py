@@ -96,6 +96,15 @@ class ServerSettings(BaseModel):
     )
 
 
+class AccountSettings(BaseModel):
+    """Staff accounts: sessions and login limits (users and keys: ``python -m api users|keys``)."""
+
+    session_hours: float = Field(12.0, gt=0, le=720, description="how long a login lasts")
+    secure_cookies: bool = Field(False, description="send the session cookie over HTTPS only (set true behind TLS)")
+    login_rate_limit: str = Field("5/minute", description="login attempts per user name (limits syntax)")
+    login_address_rate_limit: str = Field("20/minute", description="login attempts per client address")
+
+
 class AppSettings(MonitorSettings):
     """Everything the API process needs, from ``POLICY_*`` environment variables (the log's are MonitorSettings')."""
 
@@ -106,6 +115,7 @@ class AppSettings(MonitorSettings):
     server: ServerSettings = ServerSettings()
     hotline: HotlineSettings = HotlineSettings()
     classify: ClassifySettings = ClassifySettings()
+    accounts: AccountSettings = AccountSettings()
 
     @model_validator(mode="after")
     def _body_cap_fits_a_message(self) -> AppSettings:

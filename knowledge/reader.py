@@ -21,6 +21,7 @@ from .duplicates import Duplicate, DuplicateFinder
 from .embedding import Embedder, load_embedder
 from .errors import DocumentNotFound, IndexMismatch, KnowledgeError
 from .index import HybridIndex, current_generation, read_documents, read_manifest
+from .normalize import load_synonyms
 from .retrieval import Filters, Retriever
 from .settings import Settings
 
@@ -58,7 +59,10 @@ def build_snapshot(
     for doc in sorted(documents.values(), key=lambda d: d.id):
         if doc.interprets:
             interpretations.setdefault(doc.interprets, []).append(doc)
-    retriever = Retriever.from_settings(index, embedder, lambda: documents, settings.retrieval, lambda: duplicates)
+    synonyms = load_synonyms(settings.retrieval.synonyms)  # re-read per generation: a manager's edits apply
+    retriever = Retriever.from_settings(
+        index, embedder, lambda: documents, settings.retrieval, lambda: duplicates, synonyms
+    )
     snapshot = Snapshot(
         generation,
         revision,
@@ -91,7 +95,11 @@ class KnowledgeReader:
         self.settings = settings
         self.embedder = embedder
         self.index_dir = settings.index.dir
-        self.extraction = ExtractionSettings(threshold=settings.retrieval.answer_threshold)
+        # the learned selector is off by default: it gained 1 point on the held-out dev half (within noise) and
+        # lost sample-county questions the hand-weighted extraction answers (bench/README.md)
+        self.extraction = ExtractionSettings(
+            threshold=settings.retrieval.answer_threshold, selector_path=settings.retrieval.answer_selector
+        )
         self._finder = DuplicateFinder(settings.retrieval.duplicate_threshold)
         self._snapshot = snapshot or build_snapshot(
             settings, embedder, HybridIndex(settings.index.model, embedder.dim), {}
@@ -104,7 +112,7 @@ class KnowledgeReader:
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> KnowledgeReader:
         """A reader over CURRENT (empty when nothing is published yet); IndexMismatch for an index it cannot serve."""
-        reader = cls(settings, embedder or load_embedder(settings.index.model))
+        reader = cls(settings, embedder or load_embedder(settings.index.model, settings.index.query_threads))
         reader.refresh(strict=True)
         return reader
 
@@ -215,5 +223,9 @@ class KnowledgeReader:
     def answer(self, question: str, filters: Filters | None = None, top_k: int = 5) -> Answer:
         """An extractive answer with its citation, or an honest no-answer."""
         snapshot = self._snapshot
-        passages = snapshot.retriever.search(question, top_k, filters)
-        return extract_answer(question, passages, snapshot.index.idf, self.extraction, snapshot.retriever.next_chunk)
+        retriever = snapshot.retriever
+        passages = retriever.search(question, top_k, filters)
+        # scored on the written form retrieval read ("失业金…阿" → "失业保险金…"), so confidence reflects it
+        return extract_answer(
+            retriever.rewrite(question), passages, snapshot.index.idf, self.extraction, retriever.next_chunk
+        )

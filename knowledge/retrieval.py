@@ -14,8 +14,9 @@ from .duplicates import Duplicate, canonical
 from .embedding import Embedder
 from .errors import InvalidQuery
 from .index import HybridIndex
+from .normalize import QueryNormalizer, SynonymTable
 from .settings import RetrievalSettings
-from .text import tokenize
+from .text import tokenize, words
 
 MAX_QUERY_CHARS = 2000
 
@@ -120,13 +121,46 @@ class DocumentBM25:
         return {self.doc_ids[i]: float(raw[i]) / top for i in hits}
 
 
+class Vocabulary:
+    """The index's words for correcting typos, rebuilt when the index changes (like DocumentBM25)."""
+
+    def __init__(self, index: HybridIndex, synonyms: SynonymTable) -> None:
+        self.index = index
+        self.synonyms = synonyms
+        self._state: tuple[int, int] | None = None
+        self._normalizer: QueryNormalizer | None = None
+
+    def normalizer(self) -> QueryNormalizer:
+        state = (self.index.next_id, len(self.index))
+        if self._normalizer is None or state != self._state:
+            index = self.index
+            unseen = index.idf("\x00")  # the idf of a term no chunk holds
+            # a typo may become a word of the index (three or four characters, or a dictionary word of
+            # two): its other two-character tokens are mostly bigrams straddling two words
+            targets = {
+                t
+                for tokens in index.tokens.values()
+                for t in tokens
+                if 2 <= len(t) <= 4 and (len(t) > 2 or QueryNormalizer.is_word(t))
+            }
+            self._normalizer = QueryNormalizer(
+                self.synonyms, known=lambda s: index.idf(s) < unseen, targets=targets, rank=index.idf
+            )
+            self._state = state
+        return self._normalizer
+
+
 class Retriever:
     """Answers ``search(question)`` with passages carrying both raw scores and full citations.
 
-    A chunk's score is ``dense_weight × dense + (1 − dense_weight) × lexical`` where lexical is
-    ``document_weight × BM25 of its whole document + (1 − document_weight) × BM25 of the chunk``,
-    each scaled into [0, 1] per query. Passages come best first, so a document ranks by its best chunk.
-    Of a group of republished copies (``duplicates``) only the best-ranked copy is returned.
+    The question is first rewritten into the documents' written forms (``knowledge.normalize``). A
+    chunk's score is ``w × dense + (1 − w) × lexical`` where lexical is ``document_weight × BM25 of its
+    whole document + (1 − document_weight) × BM25 of the chunk``, each scaled into [0, 1] per query. The
+    dense weight ``w`` moves from ``dense_weight``, when the best BM25 chunk holds all of the question's
+    words, towards ``mismatch_dense_weight`` as fewer of them match: formal questions share words with
+    the text, colloquial ones often do not, and then the dense model knows better. Passages come best
+    first, so a document ranks by its best chunk. Of a group of republished copies (``duplicates``) only
+    the best-ranked copy is returned.
     """
 
     def __init__(
@@ -140,9 +174,14 @@ class Retriever:
         tokenizer: Callable[[str], list[str]] = tokenize,
         duplicates: Callable[[], Mapping[str, Duplicate]] | None = None,
         dense_query_chars: int = MAX_QUERY_CHARS,
+        mismatch_dense_weight: float | None = None,
+        synonyms: SynonymTable | None = None,
+        normalize: bool = True,
     ) -> None:
         if not 0.0 <= dense_weight <= 1.0:
             raise ValueError("dense_weight must be within [0, 1]")
+        if mismatch_dense_weight is not None and not 0.0 <= mismatch_dense_weight <= 1.0:
+            raise ValueError("mismatch_dense_weight must be within [0, 1]")
         if not 0.0 <= document_weight <= 1.0:
             raise ValueError("document_weight must be within [0, 1]")
         if candidates < 1:
@@ -151,6 +190,7 @@ class Retriever:
         self.embedder = embedder
         self.documents = documents
         self.dense_weight = dense_weight
+        self.mismatch_dense_weight = dense_weight if mismatch_dense_weight is None else mismatch_dense_weight
         self.document_weight = document_weight
         self.candidates = candidates
         self.tokenizer = tokenizer  # must match how the index's chunk tokens were made
@@ -159,6 +199,8 @@ class Retriever:
         # the fused one, loses nothing from a long question's tail, which BM25 reads in full
         self.dense_query_chars = dense_query_chars
         self.document_bm25 = DocumentBM25(index)
+        self.normalize = normalize  # off: the question is searched as typed (bench baselines)
+        self.vocabulary = Vocabulary(index, synonyms if synonyms is not None else SynonymTable())
         self._allowed_cache: dict[tuple[int, int, Filters], tuple[np.ndarray | None, frozenset[str] | None]] = {}
 
     @classmethod
@@ -169,8 +211,9 @@ class Retriever:
         documents: Callable[[], Mapping[str, Document]],
         settings: RetrievalSettings,
         duplicates: Callable[[], Mapping[str, Duplicate]] | None = None,
+        synonyms: SynonymTable | None = None,
     ) -> Retriever:
-        """A retriever with the fusion parameters of the retrieval settings."""
+        """A retriever with the fusion parameters of the retrieval settings (and the synonym table they name)."""
         return cls(
             index,
             embedder,
@@ -180,7 +223,16 @@ class Retriever:
             settings.document_weight,
             duplicates=duplicates,
             dense_query_chars=settings.dense_query_chars,
+            mismatch_dense_weight=settings.mismatch_dense_weight,
+            synonyms=synonyms,
         )
+
+    def rewrite(self, question: str) -> str:
+        """The question in the documents' written forms, as search and answer scoring read it."""
+        question = (question or "").strip()
+        if not self.normalize or not question:
+            return question
+        return self.vocabulary.normalizer().normalize(question)
 
     def _allowed(self, filters: Filters) -> tuple[np.ndarray | None, frozenset[str] | None]:
         """Index rows and document ids the filters admit, or None when they admit everything (the fast path)."""
@@ -202,9 +254,10 @@ class Retriever:
             raise InvalidQuery("问题不能为空")
         if len(question) > MAX_QUERY_CHARS:
             raise InvalidQuery(f"问题过长（超过 {MAX_QUERY_CHARS} 字）")
+        question = self.rewrite(question)
         rows, doc_ids = self._allowed(filters or Filters())
         dense: list[tuple[int, float]] = []
-        if self.dense_weight > 0:
+        if max(self.dense_weight, self.mismatch_dense_weight) > 0:
             query = self.embedder.embed_queries([question[: self.dense_query_chars]])[0]
             dense = self.index.search_dense(query, self.candidates, rows)
         bm25: list[tuple[int, float]] = []
@@ -212,8 +265,25 @@ class Retriever:
         if self.dense_weight < 1:
             tokens = self.tokenizer(question)
             bm25 = self.index.search_bm25(tokens, self.candidates, rows)
-            fused = self._fuse_lexical(tokens, dense, bm25, doc_ids)
+            weight = self.dense_weight_for(question, bm25)
+            fused = self._fuse_lexical(tokens, dense, bm25, doc_ids, weight)
         return self._passages(fused, dense, bm25, top_k)
+
+    def word_match(self, question: str, bm25: list[tuple[int, float]]) -> float:
+        """IDF-weighted share of the question's words that the best BM25 chunk holds (0 without one)."""
+        content = set(words(question))
+        if not bm25 or not content:
+            return 0.0
+        held = set(self.index.tokens.get(bm25[0][0], ()))
+        total = sum(self.index.idf(w) for w in content)
+        return sum(self.index.idf(w) for w in content if w in held) / total if total else 0.0
+
+    def dense_weight_for(self, question: str, bm25: list[tuple[int, float]]) -> float:
+        """The dense weight for this question: ``dense_weight`` when its words match, more when they do not."""
+        if self.mismatch_dense_weight == self.dense_weight:
+            return self.dense_weight
+        match = self.word_match(question, bm25)
+        return self.dense_weight + (self.mismatch_dense_weight - self.dense_weight) * (1.0 - match)
 
     def _fuse_lexical(
         self,
@@ -221,6 +291,7 @@ class Retriever:
         dense: list[tuple[int, float]],
         bm25: list[tuple[int, float]],
         allowed_docs: frozenset[str] | None,
+        dense_weight: float,
     ) -> list[tuple[int, float]]:
         """Chunk BM25 blended with whole-document BM25, then fused with the dense scores."""
         lexical = _normalised(bm25, min_max=False)
@@ -232,9 +303,9 @@ class Retriever:
                 fid: w * by_doc.get(chunks[fid].doc_id, 0.0) + (1 - w) * lexical.get(fid, 0.0)
                 for fid in {fid for fid, _ in bm25} | {fid for fid, _ in dense}
             }
-        fused = {fid: (1 - self.dense_weight) * score for fid, score in lexical.items()}
+        fused = {fid: (1 - dense_weight) * score for fid, score in lexical.items()}
         for fid, score in _normalised(dense, min_max=True).items():
-            fused[fid] = fused.get(fid, 0.0) + self.dense_weight * score
+            fused[fid] = fused.get(fid, 0.0) + dense_weight * score
         return sorted(fused.items(), key=lambda item: -item[1])
 
     def next_chunk(self, chunk: Chunk) -> Chunk | None:

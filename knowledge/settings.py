@@ -40,6 +40,12 @@ class IndexSettings(BaseModel):
         description="share of an ingest's time spent embedding (below 1 it pauses between batches)",
     )
     reload_seconds: float = Field(1.0, gt=0.0, le=3600.0, description="how often readers look for a newly published index")
+    query_threads: int = Field(
+        1,
+        ge=0,
+        le=256,
+        description="CPU threads a serving process embeds a question on (0: every core; 1 does not stall beside an ingest)",
+    )
 
 
 class RetrievalSettings(BaseModel):
@@ -54,6 +60,14 @@ class RetrievalSettings(BaseModel):
         24, ge=8, le=2000, description="characters of a question the dense model reads (BM25 reads all of it)"
     )
     answer_threshold: float = Field(0.40, ge=0.0, le=1.0, description="below this confidence the answer is 'no answer'")
+    answer_selector: Path | None = Field(
+        None,
+        description="weights of the learned answer selector (knowledge/selector.json); unset: the hand-weighted extraction",
+    )
+    mismatch_dense_weight: float = Field(
+        0.5, ge=0.0, le=1.0, description="dense weight when none of a question's words match the best BM25 chunk"
+    )
+    synonyms: str = Field("", description="synonym table (YAML) of everyday names; empty: knowledge/synonyms.yml")
     duplicate_threshold: float = Field(
         0.9,
         gt=0.0,

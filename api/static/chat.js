@@ -15,7 +15,8 @@
     "已修改": "badge-amended",
     "已废止": "badge-repealed",
     "失效": "badge-expired",
-    "尚未生效": "badge-pending"
+    "尚未生效": "badge-pending",
+    "未标注": "badge-unset"
   };
   var KINDS = {
     policy: "政策文件",

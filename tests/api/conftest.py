@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+from playwright.sync_api import Browser, sync_playwright
 
 from api.app import create_app
 from api.settings import AppSettings
@@ -18,6 +19,7 @@ from monitor.log import ConversationLog
 
 from ..servers import Stack, serving_api
 from .fakes import FakeTelegramApi, FakeWeChatApi
+from .pages import CHROMIUM, CHROMIUM_ARGS
 
 REDIS_URL = "redis://127.0.0.1:6379/0"  # the local Redis the tests share (rate limits, WeChat keys)
 
@@ -88,6 +90,15 @@ def chat_api(warm_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Ite
     """The API over the warmed-up session stack with a generous rate limit; shared by the chat and page tests."""
     with serve_api(app_settings(warm_stack, tmp_path_factory.mktemp("chat-api"))) as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's headless Chromium for one page-test module (flags and axe-core: tests/api/pages.py)."""
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
 
 
 @pytest.fixture(scope="session")

@@ -4,38 +4,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from .conftest import RunningApi
+from .pages import SCREENSHOTS, needs_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium")
+pytestmark = needs_chromium
 
-ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOT = ROOT / "var" / "screenshots" / "chat.png"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+SCREENSHOT = SCREENSHOTS / "chat.png"
 ANSWER_TIMEOUT_MS = 60_000  # a Rasa turn on a busy 2-core machine
 LOAN_QUESTION = "个人创业担保贷款最高能贷多少？"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def open_chat(browser: Browser, api: RunningApi, width: int = 1024, height: int = 768) -> Page:

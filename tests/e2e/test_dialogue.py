@@ -157,6 +157,23 @@ def test_asking_whether_the_retired_policy_is_valid(citizen: Citizen) -> None:
     assert "现行有效" not in reply.text.split(LOAN_2023_NUMBER)[0]  # the retired one is never called current
 
 
+def test_an_old_limit_is_told_retired_before_the_rule_in_force(citizen: Citizen) -> None:
+    # 15万 is the limit of the retired 2019 rules: the reply says so first, then quotes the 2023 rules
+    reply = citizen.say("15万的创业贷款政策还有效吗")
+    assert reply.answered, describe(reply)
+    opening = "《青禾县创业担保贷款实施办法》（2019年）已废止，现行规定是《青禾县创业担保贷款实施办法（2023年修订）》："
+    assert reply.text.startswith(opening), describe(reply)
+    assert "30万元" in reply.text, describe(reply)
+    assert quoted(reply)["doc_id"] == LOAN_2023
+    assert citation(reply, LOAN_2019_NUMBER)["validity"] == "已废止"
+    assert citation(reply, LOAN_2023_NUMBER)["validity"] == "现行有效"
+
+
+def test_a_colloquial_question_is_answered(citizen: Citizen) -> None:
+    reply = citizen.say("失业金一个月能领多少钱阿")  # refused before questions were normalised
+    assert reply.answered and "1710元" in reply.text, describe(reply)
+
+
 def test_validity_of_the_policy_just_quoted(citizen: Citizen) -> None:
     first = citizen.say("耕地地力保护补贴每亩多少钱")
     assert first.answered and "118元" in first.text, describe(first)

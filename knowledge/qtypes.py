@@ -1,0 +1,168 @@
+"""What a question asks for — materials, an amount, a time, a place, eligibility, a procedure, validity — and
+how much a piece of text looks like that kind of answer.
+
+Citizens seldom name the answer's form ("孩子上小学要准备什么" wants the list of documents, "几点上班" the hours
+line), so extraction reads it from the question's wording: a list for a list question, a figure with its
+unit for an amount, the hours line for a time question. Patterns are matched on the normalised question
+(width and script folded), spoken forms included (带啥, 咋办, 能…不).
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from .document import Passage
+from .text import normalize
+
+
+class QType(StrEnum):
+    """The kind of answer a question asks for; the values are the colloquial question set's ``type`` labels."""
+
+    MATERIALS = "materials"  # 材料、证件、带啥、准备什么: a list
+    AMOUNT = "amount"  # 多少钱、最高、标准: a figure with its unit
+    TIME = "time"  # 什么时候、几点、几天: a date, a period, office hours
+    PLACE = "place"  # 在哪、电话、窗口: an address, a phone number, a window
+    ELIGIBILITY = "eligibility"  # 能不能、能…不、条件: who may, on what conditions
+    PROCEDURE = "procedure"  # 怎么办、咋办、流程: the steps
+    VALIDITY = "validity"  # 还有效吗: whether a rule is still in force
+    OTHER = "other"
+
+
+# Checked in this order: the first type whose pattern matches wins. Validity and amount come first because
+# their words are the most specific ("还有效吗" also says 有; "最高能贷多少" also says 能), time and place before
+# materials and eligibility ("几点能办" is a time question), procedure last: 怎么 and 办 occur in almost any
+# question, and only a question that asks nothing more specific wants the steps.
+_QUESTION_PATTERNS: tuple[tuple[QType, re.Pattern[str]], ...] = (
+    (
+        QType.VALIDITY,
+        re.compile(
+            r"还有效|有效吗|有效不|是否有效|是否还|是不是还|还能用|还算数|还管用|还执行|过期|失效|废止|作废|"
+            r"还在执行|还实行|还适用|仍然有效|继续有效|有效期|现在还有|还是[^，。？?]{1,14}(?:吗|不|么)[？?]?$"
+        ),
+    ),
+    # "电话多少" asks for a number to call, not an amount
+    (QType.PLACE, re.compile(r"电话|号码|热线|联系方式|地址")),
+    (
+        QType.AMOUNT,
+        re.compile(
+            r"多少钱|多少元|多少万|几万|几千|几百|多少块|多少补贴|补多少|补贴多少|领多少|拿多少|发多少|给多少|贷多少|"
+            r"交多少|缴多少|报销多少|报多少|能报销?几成|比例|标准是|什么标准|标准多少|多少标准|最高|最多|上限|额度|金额|"
+            r"费用|收费|要钱|收钱|花钱|免费|按[啥什么]{1,2}标准|多少|几成|几条|几项|几种|几个(?!工作日|月|小时|星期)"
+        ),
+    ),
+    (
+        QType.TIME,
+        re.compile(
+            r"什么时候|啥时候|何时|几点|几号|几月|哪天|哪一天|多久|多长时间|几天|几个工作日|期限|截止|时限|"
+            r"上班|下班|办公时间|工作时间|营业时间|开门|关门|周末|周六|周日|节假日|时间"
+        ),
+    ),
+    (
+        QType.PLACE,
+        re.compile(
+            r"在哪|去哪|到哪|哪里|哪儿|什么地方|啥地方|地址|地点|位置|怎么走|窗口|电话|号码|热线|联系方式|联系谁|找谁|"
+            r"哪个部门|什么部门|哪个单位|哪个窗口"
+        ),
+    ),
+    (
+        QType.MATERIALS,
+        re.compile(
+            r"材料|证件|资料|手续|带啥|带什么|带哪些|拿啥|拿什么|准备啥|准备什么|准备哪些|需要啥|要啥|要什么证|"
+            r"提交什么|提供什么|提交哪些|提供哪些|清单"
+        ),
+    ),
+    (
+        QType.ELIGIBILITY,
+        re.compile(
+            r"能不能|可不可以|可以不|能否|是否可以|是否能|有没有资格|资格|条件|符合|够不够|算不算|行不行|行吗|"
+            r"可以吗|能吗|能[^，。？?]{1,12}不[？?]?$|可以[^，。？?]{1,12}不[？?]?$|谁能|哪些人|什么人|享受"
+        ),
+    ),
+    (
+        QType.PROCEDURE,
+        re.compile(
+            r"怎么办|咋办|怎么弄|咋弄|怎么申请|咋申请|如何申请|怎么办理|如何办理|咋整|流程|步骤|程序|怎么|咋|如何|办理"
+        ),
+    ),
+)
+
+
+def question_type(question: str) -> QType:
+    """The kind of answer the question asks for (OTHER when its wording says none)."""
+    text = normalize(question)
+    for qtype, pattern in _QUESTION_PATTERNS:
+        if pattern.search(text):
+            return qtype
+    return QType.OTHER
+
+
+# What an answer of each kind looks like. Each pattern is one piece of evidence; a text's fit is the share
+# of its type's patterns it matches, so "地址：…\n咨询电话：0631-…" fits a place question better than a text
+# that merely says 地址 once.
+_NUMBER = r"[\d一二两三四五六七八九十百千万]"
+_AMOUNT_UNIT = re.compile(rf"{_NUMBER}+(?:\.\d+)?\s*(?:万元|元|万|千元|%|％|倍|成)")
+_ITEM = re.compile(r"(?:^|\n)\s*(?:\d{1,2}[.．、)）]|[（(][一二三四五六七八九十\d]{1,3}[）)]|[①②③④⑤⑥⑦⑧⑨⑩]|[-•·])")
+_HOURS = re.compile(r"\d{1,2}\s*[:：]\s*\d{2}|[上下]午|周[一二三四五六日]至周[一二三四五六日]|工作日")
+_DATE = re.compile(rf"{_NUMBER}{{1,4}}\s*年|{_NUMBER}{{1,2}}\s*月\s*{_NUMBER}{{1,3}}\s*日|\d{{1,2}}月")
+_PERIOD = re.compile(rf"{_NUMBER}+\s*(?:个)?(?:工作日|日内|天|个月|小时|周)|之前|以前|之日起|期间|截至|前完成")
+_PHONE = re.compile(r"(?<!\d)(?:0\d{2,3}-?\d{7,8}|1\d{10}|123\d{2})(?!\d)")
+_ADDRESS = re.compile(r"地址|位于|[路街道巷]\d+号|\d+楼|[一二三四五六七八九十]楼|窗口|大厅|服务中心")
+_TYPE_EVIDENCE: dict[QType, tuple[re.Pattern[str], ...]] = {
+    QType.MATERIALS: (
+        _ITEM,
+        re.compile(r"材料|证件|证明|复印件|原件|申请表|身份证|户口簿|照片|合同|证书|执照"),
+        re.compile(
+            r"(?:以下|下列|如下|所需|提交|提供|携带|准备)[^。；]{0,10}(?:材料|证件|资料)|[：:]\s*(?:\n|1[.．、])"
+        ),
+        re.compile(r"[；;、]"),
+    ),
+    QType.AMOUNT: (
+        _AMOUNT_UNIT,
+        re.compile(r"最高|不超过|上限|标准|每人每月|每月|每年|每人|按照?[^。]{0,8}(?:比例|标准)"),
+        re.compile(r"\d"),
+    ),
+    QType.TIME: (_HOURS, _DATE, _PERIOD, re.compile(r"时间|期限|时限|截止|办结|办公")),
+    QType.PLACE: (_PHONE, _ADDRESS, re.compile(r"电话|咨询|联系|热线|地点|办理地点|受理")),
+    QType.ELIGIBILITY: (
+        re.compile(r"条件|符合|具有|年满|周岁|户籍|以上|以下|满\d|不得|不予|应当|须|必须"),
+        re.compile(r"可以|可|享受|纳入|范围|对象|人员"),
+        _ITEM,
+    ),
+    QType.PROCEDURE: (
+        re.compile(r"流程|步骤|程序|首先|然后|再|之后|第一步|第二步|→|审核|受理|审批|办结|公示"),
+        re.compile(r"申请|提交|提出|办理|登记|持|向|到|通过|登录|网上|线上|现场"),
+        _ITEM,
+    ),
+    QType.VALIDITY: (
+        re.compile(r"废止|失效|有效期|施行|起执行|停止执行|同时废止|不再执行|现行有效|修订|修改"),
+        re.compile(rf"自{_NUMBER}{{2,4}}年|{_NUMBER}{{1,4}}年{_NUMBER}{{1,2}}月{_NUMBER}{{1,3}}日起"),
+    ),
+}
+
+
+def type_fit(qtype: QType, text: str) -> float:
+    """How much ``text`` looks like an answer of kind ``qtype``, in [0, 1] (0 for OTHER)."""
+    evidence = _TYPE_EVIDENCE.get(qtype)
+    if not evidence:
+        return 0.0
+    return sum(1 for pattern in evidence if pattern.search(text)) / len(evidence)
+
+
+def is_list_block(text: str) -> bool:
+    """Whether the text holds at least two enumerated items on their own lines (1. … 2. …, （一）… （二）…)."""
+    return len(_ITEM.findall(text)) >= 2
+
+
+def wants_list(qtype: QType) -> bool:
+    """A materials or procedure answer is a list or a run of steps: it may be quoted whole, past the usual window."""
+    return qtype in (QType.MATERIALS, QType.PROCEDURE)
+
+
+def asks_the_same(passage: Passage, qtype: QType) -> bool:
+    """Whether the passage is a Q&A pair whose own question asks for the same kind of answer as ``qtype``
+    ("报名需要准备哪些材料？" for "孩子上小学要准备什么"): its answer is then of that kind."""
+    chunk = passage.chunk
+    if qtype is QType.OTHER or not chunk.heading_path or not chunk.text.startswith("问"):
+        return False
+    return question_type(chunk.heading_path[0]) is qtype

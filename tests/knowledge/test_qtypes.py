@@ -1,0 +1,76 @@
+"""Question types: what citizens ask for, as they type it, and which text looks like that kind of answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.qtypes import QType, is_list_block, question_type, type_fit
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("孩子上小学要准备什么", QType.MATERIALS),
+        ("办居住证带啥", QType.MATERIALS),
+        ("申请低保需要哪些材料？", QType.MATERIALS),
+        ("失业金一个月能领多少钱阿", QType.AMOUNT),
+        ("创业担保贷款最高能贷多少", QType.AMOUNT),
+        ("高龄津贴的标准是多少", QType.AMOUNT),
+        ("城乡居民医保每年交多少钱", QType.AMOUNT),
+        ("县政务服务中心几点上班", QType.TIME),
+        ("网上登记什么时候开始", QType.TIME),
+        ("几天能办下来", QType.TIME),
+        ("医保局在哪", QType.PLACE),
+        ("公积金中心电话多少号码", QType.PLACE),  # 号码 asks for the number, not an amount
+        ("去哪个窗口办", QType.PLACE),
+        ("娃是2020年9月份生的 今年能报一年级不", QType.ELIGIBILITY),
+        ("外地户口能不能申请保租房", QType.ELIGIBILITY),
+        ("领低保要什么条件", QType.ELIGIBILITY),
+        ("身份证丢了 过两天就要坐高铁咋办", QType.PROCEDURE),
+        ("异地就医备案怎么办理", QType.PROCEDURE),
+        ("办营业执照的流程", QType.PROCEDURE),
+        ("15万的创业贷款政策还有效吗", QType.VALIDITY),
+        ("2019年那个文件是不是还在执行", QType.VALIDITY),
+        ("青禾县有哪些惠民政策", QType.OTHER),
+    ],
+)
+def test_question_type_is_read_from_everyday_wording(question: str, expected: QType) -> None:
+    assert question_type(question) is expected
+
+
+def test_traditional_script_and_full_width_are_folded() -> None:
+    assert question_type("辦理需要帶什麼證件？") is QType.MATERIALS
+    assert question_type("ＸＸ中心幾點上班") is QType.TIME
+
+
+HOURS = "办公时间：周一至周五 上午9:00-12:00 下午13:30-17:00"
+ADDRESS = "地址：青禾县禾兴路188号"
+PHONE = "咨询电话：0631-5201188"
+LIST = "五、所需材料\n1. 户口簿；\n2. 不动产权证书；\n3. 儿童出生医学证明。"
+AMOUNT = "个人创业担保贷款最高额度为30万元，贷款期限不超过3年。"
+RULE = "小学一年级招收2020年8月31日（含）以前出生、年满6周岁的适龄儿童。"
+
+
+@pytest.mark.parametrize(
+    ("qtype", "better", "worse"),
+    [
+        (QType.TIME, HOURS, ADDRESS),
+        (QType.PLACE, ADDRESS + "\n" + PHONE, HOURS),
+        (QType.MATERIALS, LIST, RULE),
+        (QType.AMOUNT, AMOUNT, RULE),
+        (QType.ELIGIBILITY, RULE, ADDRESS),
+        (QType.VALIDITY, "本办法自2023年1月1日起施行，原办法同时废止。", AMOUNT),
+    ],
+)
+def test_an_answer_of_the_asked_kind_fits_better(qtype: QType, better: str, worse: str) -> None:
+    assert type_fit(qtype, better) > type_fit(qtype, worse)
+
+
+def test_other_questions_prefer_nothing() -> None:
+    assert type_fit(QType.OTHER, LIST) == 0.0 == type_fit(QType.OTHER, HOURS)
+
+
+def test_list_blocks_need_two_items_on_their_own_lines() -> None:
+    assert is_list_block(LIST)
+    assert not is_list_block("申请人应当提交身份证、户口簿等材料。")
+    assert not is_list_block("补贴标准为每人1.5万元。")  # 1.5 is a figure, not item 1
