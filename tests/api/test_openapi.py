@@ -35,6 +35,9 @@ def contract_api(
     settings = app_settings(warm_stack, tmp_path_factory.mktemp("contract-api"), rate_limit="100000/minute")
     settings.chat.address_rate_limit = "100000/minute"
     settings.rasa.timeout_s = 60
+    # the integrator has no operator key: the staff routes answer 401 (their own tests cover them behind a key);
+    # without a key set, loopback callers would count as operators and fuzz the hotline's live calls
+    settings.hotline.api_key = SecretStr("contract-hotline-operator-key")
     settings.wechat = WeChatSettings(
         enabled=True, token=SecretStr("contract-wechat-token"), app_id=fake_wechat.app_id,
         app_secret=SecretStr(fake_wechat.secret), api_base_url=fake_wechat.url,
