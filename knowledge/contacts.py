@@ -12,6 +12,7 @@ from .document import Answer, Citation, Document, Kind, Passage
 from .privacy import find_phones
 from .reader import KnowledgeReader
 from .retrieval import Filters
+from .spans import break_fields
 
 GUIDES = Filters(kinds=(Kind.SERVICE_GUIDE,))
 CONTACT_PASSAGES = 8  # a guide's hours and the directory's entry are often 6th–8th
@@ -112,7 +113,11 @@ def contact_entry(answer: Answer, question: str, department: str) -> ContactEntr
     if not answer.answered and not named:
         return None
     heading = passage.chunk.heading_path[-1] if passage.chunk.heading_path else ""
-    details = "\n".join(line.strip() for line in passage.chunk.text.splitlines() if line.strip())
+    lines = [line.strip() for line in passage.chunk.text.splitlines() if line.strip()]
+    if lines and heading and lines[0].rstrip("：:") == heading.rstrip("：:"):
+        lines = lines[1:]  # the chunk opens with the heading the reply already names
+    # the chunker joins a section's paragraphs, so an entry's fields come run together: one line each
+    details = "\n".join(break_fields(line) for line in lines)
     if len(details) > DETAILS_MAX_CHARS:
         details = details[: DETAILS_MAX_CHARS - 1] + "…"
     return ContactEntry(heading, details, passage, answer.confidence)

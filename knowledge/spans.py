@@ -86,7 +86,7 @@ class SpanContext:
     spans: list[Span]
 
 
-def _break_fields(line: str) -> str:
+def break_fields(line: str) -> str:
     """A contact entry's fields each on a line of their own ("…188号\n咨询电话：…"). Labels are matched
     leftmost-longest, so the 电话 inside 咨询电话 is never taken for a field of its own."""
     out, last = [], 0
@@ -104,7 +104,7 @@ def _sentences_of(text: str, own: bool, skip_question: bool) -> list[Sentence]:
         lines = lines[1:]  # a Q&A chunk: the answer is what follows the question
     out = []
     for line in lines:
-        line = _ITEM_AFTER_COLON.sub("\n", _break_fields(line))
+        line = _ITEM_AFTER_COLON.sub("\n", break_fields(line))
         for part in line.splitlines():
             pieces = split_sentences(part)
             for i, piece in enumerate(pieces):

@@ -83,3 +83,16 @@ def test_a_department_named_in_the_question_overrides_the_current_one(sample_kb:
 
 def test_nothing_is_searched_without_a_question_or_a_current_document(sample_kb: KnowledgeBase) -> None:
     assert find_contact(sample_kb, "", "") is None
+
+
+def test_an_entry_is_shown_as_lines_without_its_heading_again() -> None:
+    # "县政务服务中心几点上班" repeated the heading and ran 地址, 电话 and 办公时间 into one line
+    text = "一、县政务服务中心\n地址：禾兴路188号咨询电话：0631-5201188办公时间：周一至周五 上午9:00-12:00"
+    question = "县政务服务中心几点上班"
+    entry = contact_entry(_answer(question, _passage(0, "一、县政务服务中心", text)), question, "")
+    assert entry is not None and entry.heading == "一、县政务服务中心"
+    assert entry.details.splitlines() == [
+        "地址：禾兴路188号",
+        "咨询电话：0631-5201188",
+        "办公时间：周一至周五 上午9:00-12:00",
+    ]
