@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
 from hotline.settings import HotlineSettings
@@ -105,6 +107,25 @@ class AccountSettings(BaseModel):
     login_address_rate_limit: str = Field("20/minute", description="login attempts per client address")
 
 
+class UploadSettings(BaseModel):
+    """Knowledge managers' uploads (``/admin/upload``): where the files are kept and how large they may be."""
+
+    dir: Path = Field(Path("var/uploads"), description="where uploaded files are kept, one folder per content hash")
+    max_file_bytes: int = Field(
+        20_971_520, ge=1024, le=1_073_741_824, description="largest file accepted in an upload (413 beyond)"
+    )
+    max_request_bytes: int = Field(
+        104_857_600, ge=65_536, le=4_294_967_296, description="largest upload request, every file together (413 beyond)"
+    )
+    max_files: int = Field(100, ge=1, le=1000, description="most files in one upload (413 beyond)")
+
+    @model_validator(mode="after")
+    def _file_fits_a_request(self) -> UploadSettings:
+        if self.max_file_bytes > self.max_request_bytes:
+            raise ValueError("POLICY_UPLOAD__MAX_FILE_BYTES must not exceed POLICY_UPLOAD__MAX_REQUEST_BYTES")
+        return self
+
+
 class AppSettings(MonitorSettings):
     """Everything the API process needs, from ``POLICY_*`` environment variables (the log's are MonitorSettings')."""
 
@@ -116,6 +137,7 @@ class AppSettings(MonitorSettings):
     hotline: HotlineSettings = HotlineSettings()
     classify: ClassifySettings = ClassifySettings()
     accounts: AccountSettings = AccountSettings()
+    upload: UploadSettings = UploadSettings()
 
     @model_validator(mode="after")
     def _body_cap_fits_a_message(self) -> AppSettings:
