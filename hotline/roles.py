@@ -7,13 +7,14 @@ The rule when labels are missing or anonymous (A/B, 甲/乙, 说话人1, FunASR'
   from the rules (根据…规定 / 按照…政策), and closing (还有其他问题吗 / 感谢您的来电 / 为您登记 / 工单 /
   转交); − for what callers say — asking (我想问 / 我想咨询, and any question without 您: −1.5, enough to
   outweigh one 根据…规定), requesting (我要投诉 / 我想反映 / 帮帮忙), and speaking of themselves (我家 /
-  我们村 / 我的电话是 / 你们).
+  我们村 / 我的电话是 / 你们), and moving on to another question (opening with 还有就是 / 另外 / 对了).
 - Anonymous speakers: each speaker's scores are summed, the one who speaks first gets +1 (operators pick up
   and greet); the highest-scoring speaker is the operator, every other speaker a caller.
 - Unlabelled lines (one turn a line): a line with a clear score (|score| ≥ 2) takes that role; any other
   line takes the role opposite to the line before (turns alternate); the first line defaults to operator.
 - One unlabelled block (no line breaks): each sentence with a clear score takes that role; a question
-  without 您 goes to the caller; any other sentence continues the previous speaker's turn.
+  without 您, or what follows the operator's offer (请问有什么可以帮您), goes to the caller; any other
+  sentence continues the previous speaker's turn.
 """
 
 from __future__ import annotations
@@ -57,6 +58,10 @@ LABEL_LINE = re.compile(
     re.IGNORECASE,
 )
 
+_QUESTION_WORDS = (
+    r"(?:什么|怎么|怎样|如何|哪|多少|多久|多长时间|几|是否|能不能|可不可以|有没有|是不是"
+    r"|要不要|会不会|咋|(?<![任])何(?!况))"
+)
 _OPERATOR_CUES = [
     (
         re.compile(
@@ -90,10 +95,12 @@ _CALLER_CUES = [
         2.0,
     ),
     (re.compile(r"你们"), 1.0),
+    # a caller moving on to another question ("还有就是请您监督专栏在哪开设"): operators answer, they do not ask
+    (re.compile(r"^(?:还有就是|还有一个|另外|对了|然后呢?我?还想|我还想|再问一下)"), 3.0),
 ]
-_QUESTION = re.compile(
-    r"[吗呢？?]$|什么|怎么|怎样|如何|哪|多少|几|是否|能不能|可不可以|有没有|是不是|要不要|会不会|咋|(?<![任])何(?!况)"
-)
+_QUESTION = re.compile(r"[吗呢？?]$|" + _QUESTION_WORDS)
+# the operator offering the caller the turn: what is said next is the caller's
+OFFER = re.compile(r"有什么(?:可以)?(?:帮|为您)|请讲|请说|您说|还有(?:其他|别的|什么)(?:问题|需要)")
 QUESTION_WEIGHT = 1.5  # a question without 您 is what callers say; it outweighs one operator phrase such as 根据…规定
 CLEAR = 2.0
 
@@ -152,13 +159,15 @@ def assign_lines(lines: list[list[str]]) -> list[Role]:
 
 
 def assign_sentences(sentences: list[str]) -> list[Role]:
-    """Roles for the sentences of one unlabelled block: clear cues decide, else questions are the caller's."""
+    """Roles for the sentences of one unlabelled block: clear cues decide, else questions are the caller's, and
+    what follows the operator's offer (请问有什么可以帮您) is the caller's answer."""
     roles: list[Role] = []
-    for sentence in sentences:
+    for number, sentence in enumerate(sentences):
         score = operator_score(sentence)
+        offered = bool(roles) and roles[-1] is Role.OPERATOR and bool(OFFER.search(sentences[number - 1]))
         if score >= CLEAR:
             roles.append(Role.OPERATOR)
-        elif score <= -CLEAR or (is_question(sentence) and "您" not in sentence):
+        elif score <= -CLEAR or (is_question(sentence) and "您" not in sentence) or offered:
             roles.append(Role.CALLER)
         else:
             roles.append(roles[-1] if roles else Role.CALLER)

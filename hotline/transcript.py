@@ -15,6 +15,7 @@ Roles come from labels when they name one, otherwise from what is said (see ``ho
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -67,16 +68,15 @@ def parse_transcript(
 ) -> Transcript:
     """Turns of a call from text or ASR JSON; a ``TranscriptError`` for empty, oversized, binary or malformed input."""
     if isinstance(raw, Mapping) or (isinstance(raw, Sequence) and not isinstance(raw, str | bytes)):
-        _check_size(json.dumps(raw, ensure_ascii=False), max_chars)
-        return _from_json(raw)
+        return _read(_from_json(raw), max_chars)  # JSON's keys and time stamps are not the call: its texts count
     text = _decode(raw) if isinstance(raw, bytes) else raw
-    _check_size(text, max_chars)
+    _check_size(len(text), max_chars)
     if not text.strip():
         raise TranscriptError.empty()
     if _looks_binary(text):
         raise TranscriptError.binary()
     data = _json_or_none(text)
-    return _from_json(data) if data is not None else _from_text(text)
+    return _read(_from_json(data), max_chars) if data is not None else _from_text(text)
 
 
 def _decode(raw: bytes) -> str:
@@ -90,9 +90,15 @@ def _decode(raw: bytes) -> str:
     raise TranscriptError.binary()
 
 
-def _check_size(text: str, max_chars: int) -> None:
-    if len(text) > max_chars:
+def _check_size(chars: int, max_chars: int) -> None:
+    if chars > max_chars:
         raise TranscriptError.too_large(max_chars)
+
+
+def _read(transcript: Transcript, max_chars: int) -> Transcript:
+    """A transcript read from JSON, refused when what it says is longer than a text transcript may be."""
+    _check_size(sum(len(turn.text) for turn in transcript.turns), max_chars)
+    return transcript
 
 
 def _looks_binary(text: str) -> bool:
@@ -102,21 +108,23 @@ def _looks_binary(text: str) -> bool:
 
 
 def _json_or_none(text: str) -> Any:
-    """Parsed JSON when the text is JSON (or JSON lines); None for plain text, even when it opens with "["."""
+    """Parsed JSON when the text is a JSON object or a list of them (or JSON lines); None for plain text, even
+    when it opens with a bracket ("[00:01] 坐席：…", "[1]"). Text opening with {" or [{ is meant as JSON."""
     stripped = text.strip()
     if stripped[0] not in "[{":
         return None
     try:
-        return json.loads(stripped)
+        data = json.loads(stripped)
     except json.JSONDecodeError:
-        pass
-    lines = [line for line in stripped.splitlines() if line.strip()]
-    try:
-        return [json.loads(line) for line in lines]
-    except json.JSONDecodeError as error:
-        if stripped[0] == "{":
-            raise TranscriptError.malformed(f"JSON 第 {error.lineno} 行有误") from None
-        return None  # "[00:01] 坐席：…" is text that happens to open with a bracket
+        lines = [line for line in stripped.splitlines() if line.strip()]
+        try:
+            data = [json.loads(line) for line in lines]
+        except json.JSONDecodeError as error:
+            if re.match(r'^(?:\{\s*"|\[\s*\{)', stripped):
+                raise TranscriptError.malformed(f"JSON 第 {error.lineno} 行有误") from None
+            return None
+    objects = isinstance(data, dict) or (isinstance(data, list) and all(isinstance(item, dict) for item in data))
+    return data if objects and data else None
 
 
 # -- JSON -----------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,8 +16,12 @@ from playwright.sync_api import Browser, sync_playwright
 
 from api.app import create_app
 from api.settings import AppSettings
+from knowledge.embedding import Embedder
+from monitor.classify import ClassifySettings
 from monitor.log import ConversationLog
+from monitor.messages import MessageStore, import_messages
 
+from ..conftest import ROOT, SHARED_DATA, copy_sample
 from ..servers import Stack, serving_api
 from .fakes import FakeTelegramApi, FakeWeChatApi
 from .pages import CHROMIUM, CHROMIUM_ARGS
@@ -137,3 +142,68 @@ def fake_telegram() -> Iterator[FakeTelegramApi]:
     fake = FakeTelegramApi(token="123456:TEST-token-abcdefghijklmnopqrstuvwxyz")
     with fake.running():
         yield fake
+
+
+# ---------------------------------------------------------------------------------------------
+# Hotline: the app over a private copy of the sample knowledge base, with past cases imported
+# (tests/api/test_hotline.py and test_hotline_page.py)
+# ---------------------------------------------------------------------------------------------
+
+CASE_COLUMNS = ["留言编号", "留言用户", "留言主题", "留言时间", "留言详情", "答复意见", "答复时间"]
+TOWN = "柳溪镇人民政府"
+PAST_CASES = [
+    ("c1", "幸福小区物业乱收费", "我们小区物业每个月乱收费，多收物业费，希望有人管一管。", TOWN),
+    ("c2", "物业公司多收物业费", "小区物业公司擅自提高物业费，多收钱，没人管。", TOWN),
+    ("c3", "投诉小区物业乱收费问题", "物业乱收停车费和物业费，业主意见很大。", TOWN),
+    ("c4", "低保申请咨询", "想问一下低保需要什么条件，怎么申请。", "县民政局"),
+]
+
+
+def _write_cases(path: Path) -> None:
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(CASE_COLUMNS)
+        for number, title, detail, unit in PAST_CASES:
+            reply = f"网友您好！您的留言已收悉。经调查核实，已责成相关单位依规处理并向您反馈。{unit} 2026年10月9日"
+            writer.writerow([number, "A000", title, "2026/10/1 09:00:00", detail, reply, "2026/10/9 10:00:00"])
+
+
+def hotline_settings(root: Path, sample: Path) -> AppSettings:
+    """The app over a private copy of the sample knowledge base; calls, orders and cases in its database."""
+    knowledge = copy_sample(sample, root / "kb")
+    settings = AppSettings()
+    settings.store.url = knowledge.store.url
+    settings.index.dir = knowledge.index.dir
+    settings.conversation_log.url = f"sqlite:///{root}/conversations.db"
+    settings.conversation_log.spool = str(root / "log-spool.jsonl")
+    settings.classify = ClassifySettings(
+        taxonomy=SHARED_DATA / "tipdm" / "taxonomy.xlsx",
+        training=SHARED_DATA / "tipdm" / "messages_labelled_sample.xlsx",
+        departments=ROOT / "monitor" / "departments.yml",
+        features="tfidf",
+        cache=root / "classifier.npz",
+    )
+    return settings
+
+
+def quiet(settings: AppSettings) -> AppSettings:
+    """A copy for another app over the same database that loads its model only when a call needs it."""
+    copy = settings.model_copy(deep=True)
+    copy.hotline.warm_up = False
+    return copy
+
+
+@pytest.fixture(scope="module")
+def hotline_api(
+    sample_template: Path, tmp_path_factory: pytest.TempPathFactory, embedder: Embedder
+) -> Iterator[RunningApi]:
+    root = tmp_path_factory.mktemp("hotline-api")
+    settings = hotline_settings(root, sample_template)
+    _write_cases(root / "cases.csv")
+    store = MessageStore.open(settings.store.url)
+    report = import_messages(store, root / "cases.csv", embedder)
+    store.close()
+    assert report.added == len(PAST_CASES)
+    with serve_api(settings) as running:
+        httpx.post(f"{running.url}/api/hotline/assist", json={"transcript": "市民：低保怎么申请？"}, timeout=120)
+        yield running

@@ -14,7 +14,6 @@ import queue
 import sqlite3
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,14 +24,9 @@ from pydantic import SecretStr
 
 from api.accounts import AccountStore, Role
 from api.app import create_app
-from api.settings import AppSettings
-from knowledge.embedding import Embedder
-from monitor.classify import ClassifySettings
-from monitor.messages import MessageStore, import_messages
 
-from ..conftest import ROOT, SHARED_DATA, copy_sample
 from ..hotline.test_questions import THREE_QUESTIONS
-from .conftest import RunningApi, serve_api
+from .conftest import TOWN, RunningApi, quiet, serve_api
 
 PHONE_CALL = (
     "坐席：您好，12345热线，请问有什么可以帮您？\n市民：我想问一下低保怎么申请。\n"
@@ -42,64 +36,6 @@ COMPLAINT = (
     "坐席：您好，请问有什么可以帮您？\n来电人：我要投诉。\n坐席：请讲。\n"
     "来电人：我是青禾县柳溪镇幸福小区的，我们小区物业乱收费，每个月多收五十块钱，你们管不管？"
 )
-CASE_COLUMNS = ["留言编号", "留言用户", "留言主题", "留言时间", "留言详情", "答复意见", "答复时间"]
-TOWN = "柳溪镇人民政府"
-PAST_CASES = [
-    ("c1", "幸福小区物业乱收费", "我们小区物业每个月乱收费，多收物业费，希望有人管一管。", TOWN),
-    ("c2", "物业公司多收物业费", "小区物业公司擅自提高物业费，多收钱，没人管。", TOWN),
-    ("c3", "投诉小区物业乱收费问题", "物业乱收停车费和物业费，业主意见很大。", TOWN),
-    ("c4", "低保申请咨询", "想问一下低保需要什么条件，怎么申请。", "县民政局"),
-]
-
-
-def _write_cases(path: Path) -> None:
-    with path.open("w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out)
-        writer.writerow(CASE_COLUMNS)
-        for number, title, detail, unit in PAST_CASES:
-            reply = f"网友您好！您的留言已收悉。经调查核实，已责成相关单位依规处理并向您反馈。{unit} 2026年10月9日"
-            writer.writerow([number, "A000", title, "2026/10/1 09:00:00", detail, reply, "2026/10/9 10:00:00"])
-
-
-def hotline_settings(root: Path, sample: Path) -> AppSettings:
-    """The app over a private copy of the sample knowledge base; calls, orders and cases in its database."""
-    knowledge = copy_sample(sample, root / "kb")
-    settings = AppSettings()
-    settings.store.url = knowledge.store.url
-    settings.index.dir = knowledge.index.dir
-    settings.conversation_log.url = f"sqlite:///{root}/conversations.db"
-    settings.conversation_log.spool = str(root / "log-spool.jsonl")
-    settings.classify = ClassifySettings(
-        taxonomy=SHARED_DATA / "tipdm" / "taxonomy.xlsx",
-        training=SHARED_DATA / "tipdm" / "messages_labelled_sample.xlsx",
-        departments=ROOT / "monitor" / "departments.yml",
-        features="tfidf",
-        cache=root / "classifier.npz",
-    )
-    return settings
-
-
-def quiet(settings: AppSettings) -> AppSettings:
-    """A copy for another app over the same database that loads its model only when a call needs it."""
-    copy = settings.model_copy(deep=True)
-    copy.hotline.warm_up = False
-    return copy
-
-
-@pytest.fixture(scope="module")
-def hotline_api(
-    sample_template: Path, tmp_path_factory: pytest.TempPathFactory, embedder: Embedder
-) -> Iterator[RunningApi]:
-    root = tmp_path_factory.mktemp("hotline-api")
-    settings = hotline_settings(root, sample_template)
-    _write_cases(root / "cases.csv")
-    store = MessageStore.open(settings.store.url)
-    report = import_messages(store, root / "cases.csv", embedder)
-    store.close()
-    assert report.added == len(PAST_CASES)
-    with serve_api(settings) as running:
-        httpx.post(f"{running.url}/api/hotline/assist", json={"transcript": "市民：低保怎么申请？"}, timeout=120)
-        yield running
 
 
 def post(api: RunningApi, path: str, body: Any = None, **kwargs: Any) -> httpx.Response:
@@ -226,11 +162,17 @@ def test_a_phone_in_chinese_numerals_reaches_the_operator_and_no_log(
         ({"transcript": ""}, 400, "empty_transcript"),
         ({"transcript": "  \n\t "}, 400, "empty_transcript"),
         ({"transcript": "嗯。啊。"}, 400, "empty_transcript"),
-        ({"transcript": "市民：" + "低保怎么申请" * 20_000}, 413, "transcript_too_large"),
+        ({"transcript": "市民：" + "低保怎么申请" * 20_000}, 422, "transcript_too_large"),  # its declared maxLength
+        ({"transcript": "市民：低保\ufffd怎么申请"}, 415, "binary_transcript"),  # what a binary file decodes to
+        ({"transcript": []}, 400, "empty_transcript"),
+        ({"transcript": "!!! ..."}, 400, "empty_transcript"),  # no letter, digit or Chinese character
+        ({"transcript": [{"speaker": "A", "text": "低保怎么申请", "start_ms": "0"}]}, 422, "malformed_transcript"),
+        ({"transcript": {"sentence_info": [{"text": "低保怎么申请", "spk": True}]}}, 422, "malformed_transcript"),
         ({"transcript": "市民：低保\x00\x01\x02\x03怎么申请"}, 415, "binary_transcript"),
         ({"transcript": "市民：低保\x1b怎么申请？"}, 422, "control_characters"),
         ({"transcript": {"words": ["低保"]}}, 422, "malformed_transcript"),
         ({"transcript": 42}, 422, "invalid_request"),
+        ({"transcript": None}, 422, "invalid_request"),
         ({"text": "低保怎么申请"}, 422, "invalid_request"),
     ],
 )
@@ -312,9 +254,11 @@ def test_a_call_is_shared_by_api_processes(hotline_api: RunningApi) -> None:
 
 
 def test_unknown_calls_are_404(hotline_api: RunningApi) -> None:
-    for path in ("/api/hotline/calls/nope/segments", "/api/hotline/calls/" + "a" * 32 + "/close"):
+    for path in ("/api/hotline/calls/" + "c" * 32 + "/segments", "/api/hotline/calls/" + "a" * 32 + "/close"):
         response = post(hotline_api, path, {"transcript": "市民：低保怎么申请？"})
         assert response.status_code == 404 and response.json()["error"] == "call_not_found"
+    not_an_id = post(hotline_api, "/api/hotline/calls/nope/segments", {"transcript": "市民：低保怎么申请？"})
+    assert not_an_id.status_code == 422  # the schema says what a call id looks like
     assert httpx.get(f"{hotline_api.url}/api/hotline/calls/{'b' * 32}/events").status_code == 404
 
 
@@ -393,8 +337,32 @@ def test_a_draft_with_an_impossible_phone_is_refused(hotline_api: RunningApi) ->
     response = post(hotline_api, "/api/hotline/workorders", {"work_order": draft})
     assert response.status_code == 422 and response.json()["error"] == "invalid_phone"
     masked = post(hotline_api, "/api/hotline/workorders", {"work_order": {**draft, "联系电话": "138****3456"}})
-    assert masked.status_code == 422  # a masked number without the call that gave it
+    assert masked.status_code == 409 and masked.json()["error"] == "masked_phone"  # no call gave the number
     assert post(hotline_api, "/api/hotline/workorders", {"work_order": {"诉求摘要": " "}}).status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("是否需要转办", 1),  # a JSON boolean, not 0 / 1
+        ("是否需要转办", "true"),
+        ("来电时间", 0),  # RFC 3339 with its offset, not a timestamp
+        ("来电时间", "2026-12-01"),
+        ("来电时间", "2026-12-01T09:30:00"),
+        ("来电人", "王\x01明"),
+        ("诉求摘要", "\u3000 "),
+    ],
+)
+def test_a_draft_field_outside_its_schema_is_refused(hotline_api: RunningApi, field: str, value: Any) -> None:
+    draft = {"诉求摘要": "咨询低保。", field: value}
+    response = post(hotline_api, "/api/hotline/workorders", {"work_order": draft})
+    assert response.status_code == 422 and field in response.json()["message"], response.text
+
+
+def test_dates_of_the_order_filters_are_iso_dates(hotline_api: RunningApi) -> None:
+    for day in ("0", "2026-12-01T00:00:00", "yesterday"):
+        response = httpx.get(f"{hotline_api.url}/api/hotline/workorders", params={"from": day}, timeout=30)
+        assert response.status_code == 422, (day, response.text)
 
 
 def test_a_spreadsheet_cannot_run_what_a_caller_said(hotline_api: RunningApi) -> None:

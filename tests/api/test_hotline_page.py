@@ -1,7 +1,8 @@
 """The hotline operator console (/hotline) in real Chromium, against the real app over the sample knowledge base.
 
-The app is the one tests/api/test_hotline.py serves (real model, classifier, past cases, SQLite calls and
-work orders); a loopback client is the operator while POLICY_HOTLINE__API_KEY is empty.
+The app is ``hotline_api`` of tests/api/conftest.py, which test_hotline.py serves too (real model, classifier,
+past cases, SQLite calls and work orders); a loopback client is the operator while POLICY_HOTLINE__API_KEY is
+empty.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from playwright.sync_api import Browser, Page, expect
 from ..hotline.test_questions import THREE_QUESTIONS
 from .conftest import RunningApi
 from .pages import SCREENSHOTS, axe_findings, needs_chromium
-from .test_hotline import hotline_api  # noqa: F401  (the served app, a module fixture)
 
 pytestmark = needs_chromium
 
@@ -37,7 +37,7 @@ def open_console(browser: Browser, api: RunningApi, width: int = 1440, height: i
 
 
 @pytest.fixture
-def console(browser: Browser, hotline_api: RunningApi) -> Iterator[Page]:  # noqa: F811
+def console(browser: Browser, hotline_api: RunningApi) -> Iterator[Page]:
     page = open_console(browser, hotline_api)
     yield page
     page.context.close()
@@ -50,7 +50,7 @@ def analyse(page: Page, transcript: str) -> None:
 
 def test_a_pasted_call_shows_its_questions_answers_sources_and_a_draft_that_saves(
     console: Page,
-    hotline_api: RunningApi,  # noqa: F811
+    hotline_api: RunningApi,
 ) -> None:
     analyse(console, PHONE_CALL)
 
@@ -127,7 +127,7 @@ def test_a_pasted_call_shows_its_questions_answers_sources_and_a_draft_that_save
     expect(result).to_contain_text(f"此前已保存，工单号：{number[1]}")
 
 
-def test_copy_works_without_the_clipboard_api(browser: Browser, hotline_api: RunningApi) -> None:  # noqa: F811
+def test_copy_works_without_the_clipboard_api(browser: Browser, hotline_api: RunningApi) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
     context.set_default_timeout(TIMEOUT_MS)
     # an old browser or an http:// intranet page: no navigator.clipboard; record what the copy command copies
@@ -150,7 +150,7 @@ def test_copy_works_without_the_clipboard_api(browser: Browser, hotline_api: Run
         context.close()
 
 
-def test_a_live_call_updates_its_suggestions_as_segments_arrive(console: Page, hotline_api: RunningApi) -> None:  # noqa: F811
+def test_a_live_call_updates_its_suggestions_as_segments_arrive(console: Page, hotline_api: RunningApi) -> None:
     tab = console.get_by_role("tab", name="粘贴整段")
     tab.focus()
     console.keyboard.press("ArrowRight")  # the tabs follow the ARIA pattern: arrows move between them
@@ -208,7 +208,7 @@ def test_keyboard_only_use_and_errors_in_chinese(console: Page) -> None:
     assert console.evaluate("() => getComputedStyle(document.activeElement).outlineStyle") != "none"
 
     console.keyboard.press("Control+Enter")  # empty: the server's message, in Chinese, and focus stays
-    expect(console.get_by_role("alert")).to_have_text("转写文本为空。")
+    expect(console.get_by_role("alert")).to_have_text("转写文本为空，或没有可识别的文字。")
     expect(box).to_be_focused()
 
     console.keyboard.type("市民：我想问一下创业担保贷款最高能贷多少？")
@@ -238,7 +238,7 @@ def test_no_serious_accessibility_finding_and_a_screenshot(console: Page) -> Non
 @pytest.mark.parametrize(("width", "height"), [(390, 844), (360, 640)])
 def test_phone_screen_has_no_horizontal_scroll(
     browser: Browser,
-    hotline_api: RunningApi,  # noqa: F811
+    hotline_api: RunningApi,
     width: int,
     height: int,
 ) -> None:

@@ -37,10 +37,6 @@ def test_a_three_question_call_is_answered_with_sources(assistant: HotlineAssist
     assert result.request_type is RequestType.CONSULTATION
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the answer window stops at the next 第X条: 第五条 is quoted, not 第六条's list of materials",
-)
 def test_a_materials_question_is_answered_with_the_list_of_materials(assistant: HotlineAssistant) -> None:
     subsidy = assistant.assist(THREE_QUESTIONS, called_at=CALLED_AT).suggestions[1]
     assert "材料" in subsidy.answer and "身份证" in subsidy.answer

@@ -80,12 +80,42 @@ def test_unpunctuated_asr_gives_the_same_questions() -> None:
     assert texts(call) == ["城乡居民医保每年交多少钱？", "城乡居民医保报销比例是多少？"]
 
 
+def test_unpunctuated_questions_without_question_words_are_not_lost_or_run_together() -> None:
+    # the dev questions "…受理范围？" and "…是那五级？" lose their only question mark in ASR without punctuation
+    call = (
+        "您好这里是市民热线请问有什么可以帮您 嗯你好你好北京市中小微企业办理停征污水处理费的受理范围"
+        " 好的您稍等我帮您查一下 然后呢我还想问一下广西自治区推出的五级包干制是哪五级 好的您稍等"
+        " 嗯对了黑龙江省确诊患者医疗费用补助政策 好的我们会为您记录请问您的联系电话是多少"
+        " 我电话是一三九零零一二三四五六"
+    )
+    assert texts(call) == [
+        "北京市中小微企业办理停征污水处理费的受理范围。",
+        "广西自治区推出的五级包干制是哪五级？",
+        "黑龙江省确诊患者医疗费用补助政策。",
+    ]
+
+
+def test_unpunctuated_lead_ins_stay_out_of_places_and_a_bare_gai_inside_a_question_points_nowhere() -> None:
+    call = (
+        "您好请问有什么可以帮您 你好那个我想咨询个事就是说海陵区民政局咨询电话是多少 好的您稍等"
+        " 嗯对了门把手按钮扶手是否有病毒该怎么消毒 好的"
+    )
+    assert texts(call) == ["海陵区民政局咨询电话是多少？", "海陵区门把手按钮扶手是否有病毒该怎么消毒？"]
+
+
+def test_a_question_said_with_nin_after_moving_on_is_the_callers() -> None:
+    call = "您好请问有什么可以帮您 我想问一下低保怎么申请 好的您稍等 还有就是请您监督专栏是在哪个媒介上开设的 好的"
+    assert texts(call) == ["低保怎么申请？", "请您监督专栏是在哪个媒介上开设的？"]
+
+
 def test_places_named_in_a_sentence() -> None:
     assert find_places("我是青禾县柳溪镇的") == ["青禾县柳溪镇"]
     assert find_places("天津市哪些情况可以减免检验检测服务收费") == ["天津市"]
     assert find_places("上海企业如何进入复工人员网上登记系统") == ["上海"]
     assert find_places("您可以到县里或者小区的社区服务中心办理") == []
     assert find_places("返乡入乡创业补贴怎么领") == []
+    assert find_places("我想咨询个事海陵区民政局咨询电话是多少") == ["海陵区"]  # not 事海陵区
+    assert find_places("疫情期间各省财政部的预拨金额是多少") == []
 
 
 def test_same_question_tolerates_wording_but_not_another_subject() -> None:

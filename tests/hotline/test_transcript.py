@@ -151,7 +151,7 @@ def test_gbk_bytes_are_read() -> None:
         ("", "empty_transcript", 400),
         ("   \n\t ", "empty_transcript", 400),
         ("嗯嗯。啊。呃", "empty_transcript", 400),
-        ("坐席：您好" + "。" * 100_001, "transcript_too_large", 413),
+        ("坐席：您好" + "。" * 100_001, "transcript_too_large", 422),  # over the declared maxLength: 422
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary_transcript", 415),
         (b"\xff\xfe\xfa\xfb\xfc" * 20, "binary_transcript", 415),
         ('{"sentence_info": [', "malformed_transcript", 422),
@@ -177,3 +177,22 @@ def test_the_size_limit_is_a_setting() -> None:
 def test_text_opening_with_a_bracket_is_still_text() -> None:
     transcript = parse_transcript("[00:01] 坐席：您好。\n[00:03] 市民：请问低保怎么申请？")
     assert roles(transcript) == ["operator", "caller"]
+
+
+def test_a_string_holding_json_is_read_as_json_and_other_bracketed_text_as_text() -> None:
+    funasr = json.dumps({"sentence_info": [{"text": "我想问一下低保怎么申请？", "spk": 1}]}, ensure_ascii=False)
+    assert parse_transcript(funasr).source == "funasr"
+    assert parse_transcript("[1] 市民：低保怎么申请？").source == "text"  # JSON, but not an ASR object: text
+    assert parse_transcript("{低保怎么申请").source == "text"  # a brace, not JSON
+    with pytest.raises(TranscriptError) as caught:
+        parse_transcript('{"sentence_info": [{"text": "低保"')  # meant as JSON, cut off
+    assert caught.value.code == "malformed_transcript"
+
+
+def test_the_size_of_json_is_the_size_of_what_it_says() -> None:
+    said = "我想问一下低保怎么申请" * 9  # 99 characters; with keys and time stamps the JSON is longer than 100
+    segments = [{"speaker": "市民", "text": said, "start_ms": 0, "end_ms": 90_000}]
+    assert parse_transcript(segments, max_chars=100).turns
+    with pytest.raises(TranscriptError) as caught:
+        parse_transcript(segments * 2, max_chars=100)
+    assert (caught.value.code, caught.value.status) == ("transcript_too_large", 422)
