@@ -1,12 +1,29 @@
-"""Opinion-monitoring bench: time and peak memory per stage over the real messages and ×10 / ×100 copies.
+"""Opinion-monitoring bench: time and memory per report stage over the real messages and ×10 / ×100 copies.
 
-    .venv/bin/python bench/monitor.py --work var/bench-monitor --scales 1 10 [100]
+    .venv/bin/python bench/monitor.py --scales 1                      # import + embed, import rate, ×1 month and year
+    .venv/bin/python bench/monitor.py --stages report --scales 10     # ×10 month and year
+    .venv/bin/python bench/monitor.py --stages report --scales 100 --periods month
 
-Each scale runs best in a process of its own (``--scales 10``), so peak RSS belongs to that scale.
-Stages: import+embed of the real export (measured once, the store is kept in --work and reused), re-import
-(adds nothing), import rate with and without repeated texts, then per scale: hot issues, bursts, risk signals
-and reply quality. Copies ×N are written straight into a store of their own with the real vectors plus small Gaussian
-noise (σ 0.01, renormalised) and times jittered by up to ±3 days, so 432,600 texts are not re-embedded.
+Run each scale in a process of its own, so the peak RSS printed is that scale's. Stages:
+
+- ``import``: the real exports imported and embedded into ``--work``/x1.db once (kept and reused by later runs;
+  each measurement kept in import.json), then imported again (adds nothing): all 4,326 rows of
+  ``messages_2019.xlsx`` and of ``messages_with_replies.xlsx`` all 2,816 rows (``--replies all``) or only those
+  of the month (``--replies month``: each row embeds its message and its reply, so all of them take twice as long).
+- ``rate``: rows/s importing 60 distinct texts vs 60 rows repeating 6 texts (each text's vector is computed
+  once and reused; the rows differ in 留言编号, user and time, so none is a duplicate).
+- ``report``: per scale and period, the report exactly as ``python -m monitor report`` builds it
+  (``monitor.report.build_report``), each stage timed through its progress callback: load, 事项分类 (TF-IDF),
+  hot issues, bursts + rising topics, knowledge gaps, risk signals, reply quality, actions; then each format
+  rendered (HTML with its charts, PDF, XLSX, JSON). The month is July 2019 (the busiest: 417 + 79 messages).
+
+Copies ×N are written straight into a store of their own (``xN.db``): every message of both exports N times,
+with the real vectors plus Gaussian noise (σ 0.002 per dimension, renormalised: cosine to the original ≈ 0.999)
+and times jittered by up to ±3 days (the first copy keeps the real times), so nothing is embedded again. The
+conversation log of a scale holds one unanswered question per 40 messages (the message's 主题, at its time),
+repeated with each copy: the knowledge-gap stage embeds each distinct question once, as the report does. The
+gaps list no closest documents here (no knowledge index is loaded). Each row printed is one JSON object; every
+row of a run is also written to ``--work``/results-<scales>.json.
 """
 
 from __future__ import annotations
@@ -15,33 +32,48 @@ import argparse
 import csv
 import json
 import random
+import re
 import resource
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
-from functools import lru_cache
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
+from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from knowledge.embedding import load_embedder  # noqa: E402
+from knowledge.embedding import Embedder, load_embedder  # noqa: E402
 from knowledge.settings import Settings  # noqa: E402
-from monitor.classify import Classifier, ClassifySettings  # noqa: E402
+from monitor.classify import ClassifySettings  # noqa: E402
+from monitor.exports import parse_time, read_rows  # noqa: E402
+from monitor.log import ConversationLog  # noqa: E402
 from monitor.messages import (  # noqa: E402
     MessageStore,
     _digest,
     _to_blob,
     import_messages,
     message_row,
+    messages_table,
 )
+from monitor.report import build_report  # noqa: E402
+from monitor.report_formats import render_html, render_json, render_pdf  # noqa: E402
+from monitor.report_sources import Period, ReportSources, report_classifier  # noqa: E402
+from monitor.report_workbook import render_xlsx  # noqa: E402
+from monitor.schema import turns  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "tipdm"
+EXPORTS = ("messages_2019.xlsx", "messages_with_replies.xlsx")
+CHINA = ZoneInfo("Asia/Shanghai")
+PERIODS = {"month": Period(date(2019, 7, 1), date(2019, 7, 31)), "year": Period(date(2019, 1, 1), date(2019, 12, 31))}
+NOISE = 0.002
+QUESTION_EVERY = 40
 
 
 def _rss_mb() -> float:
@@ -50,168 +82,292 @@ def _rss_mb() -> float:
     return int(line.split()[1]) / 1024
 
 
+def _peak_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def emit(row: dict[str, Any], results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Print one result row as JSON and keep it."""
+    print(json.dumps(row, ensure_ascii=False), flush=True)
+    results.append(row)
+    return row
+
+
 def measure(label: str, work: Callable[[], Any]) -> tuple[Any, dict[str, Any]]:
-    """Run work() and return its result with wall time, RSS before/after and the process's peak RSS so far.
+    """Run work() and return its result with a row: wall time, RSS after, the process's peak RSS so far.
 
     No tracemalloc: it hooks every allocation and made jieba's tokenising several times slower.
     """
-    before = _rss_mb()
     started = time.perf_counter()
     result = work()
-    seconds = time.perf_counter() - started
-    row = {"stage": label, "seconds": round(seconds, 2), "rss_before_mb": round(before, 1),
-           "rss_after_mb": round(_rss_mb(), 1),
-           "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
-    print(json.dumps(row, ensure_ascii=False), flush=True)
-    return result, row
+    seconds = round(time.perf_counter() - started, 2)
+    return result, {"stage": label, "seconds": seconds, "rss_mb": round(_rss_mb(), 1), "peak_rss_mb": _peak_mb()}
 
 
-def import_real(work: Path, settings: Settings) -> list[dict[str, Any]]:
-    """Import both real exports once (timings kept in work/import.json), then re-import to show it adds nothing."""
-    record = work / "import.json"
+def replies_slice(work: Path, period: Period) -> Path:
+    """The rows of the export with replies written in ``period``, as a CSV of the same name (same source)."""
+    target = work / "slice" / "messages_with_replies.csv"
+    target.parent.mkdir(exist_ok=True)
+    _, rows = read_rows(DATA / "messages_with_replies.xlsx")
+    columns = ["留言编号", "留言用户", "留言主题", "留言时间", "留言详情", "答复意见", "答复时间"]
+    with target.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(columns)
+        for _, row in rows:
+            at = parse_time(row["留言时间"])
+            if period.start <= at < period.end:
+                values = ["" if row.get(c) is None else row.get(c) for c in columns]
+                values[3] = at.strftime("%Y/%m/%d %H:%M:%S")
+                if row.get("答复时间"):
+                    values[6] = parse_time(row["答复时间"]).strftime("%Y/%m/%d %H:%M:%S")
+                writer.writerow(values)
+    return target
+
+
+def import_real(work: Path, embedder: Embedder, results: list[dict[str, Any]], replies: str) -> None:
+    """Import and embed the real exports once (kept in x1.db; each measurement in import.json), then import them
+    again: nothing is added. ``replies``: ``all`` of the export with replies, or only its ``month`` rows."""
+    done = work / "import.json"
+    measured = json.loads(done.read_text()) if done.is_file() else []
     store = MessageStore.open(f"sqlite:///{work}/x1.db")
-    embedder = load_embedder(settings.index.model)
-    rows: list[dict[str, Any]] = json.loads(record.read_text()) if record.is_file() else []
-    done = {r["stage"] for r in rows}
-    for name in ("messages_2019.xlsx", "messages_with_replies.xlsx"):
-        if f"import+embed {name}" not in done:
-            report, row = measure(f"import+embed {name}", lambda n=name: import_messages(store, DATA / n, embedder))
-            row.update(rows_read=report.rows, added=report.added, embedded=report.embedded,
-                       bad_rows=len(report.bad_rows), rows_per_s=round(report.rows / row["seconds"], 1))
-            rows.append(row)
-            record.write_text(json.dumps(rows, ensure_ascii=False, indent=1))
-        report, row = measure(f"re-import {name}", lambda n=name: import_messages(store, DATA / n, embedder))
-        row.update(added=report.added, already_imported=report.already_imported)
-        rows.append(row)
+    paths = [DATA / EXPORTS[0], DATA / EXPORTS[1] if replies == "all" else replies_slice(work, PERIODS["month"])]
+    for path in paths:
+        label = f"import+embed {path.name}"
+        if any(row["stage"] == label for row in measured):
+            emit(next(row for row in measured if row["stage"] == label) | {"note": "measured earlier"}, results)
+            continue
+        report, row = measure(label, lambda p=path: import_messages(store, p, embedder))
+        row.update(
+            rows=report.rows,
+            added=report.added,
+            duplicates=report.duplicates,
+            embedded=report.embedded,
+            reused_vectors=report.reused_vectors,
+            bad_rows=len(report.bad_rows),
+            rows_per_s=round(report.rows / row["seconds"], 1),
+        )
+        measured.append(emit(row, results))
+        done.write_text(json.dumps(measured, ensure_ascii=False, indent=1))
+    for path in paths:
+        report, row = measure(f"re-import {path.name}", lambda p=path: import_messages(store, p, embedder))
+        emit(
+            row | {"added": report.added, "already_imported": report.already_imported, "embedded": report.embedded},
+            results,
+        )
     store.close()
-    return rows
 
 
-def import_rate(work: Path, settings: Settings, n: int = 200) -> list[dict[str, Any]]:
-    """Rows/s importing n distinct texts vs n rows that repeat 20 texts (vectors reused, not re-embedded)."""
-    source_store = MessageStore.open(f"sqlite:///{work}/x1.db")
-    messages, _ = source_store.load(datetime(2019, 1, 1), datetime(2020, 1, 1))
-    source_store.close()
-    embedder = load_embedder(settings.index.model)
-    random.seed(7)
-    picked = random.sample(messages, n)
-    results = []
-    for label, texts in (("distinct texts", picked), ("repeated texts", [picked[i % 20] for i in range(n)])):
+def import_rate(work: Path, embedder: Embedder, results: list[dict[str, Any]], n: int = 60) -> None:
+    """Rows/s importing n distinct texts vs n rows that repeat 6 texts (vectors reused, not recomputed)."""
+    source = MessageStore.open(f"sqlite:///{work}/x1.db")
+    messages, _ = source.load(datetime(2019, 1, 1), datetime(2020, 1, 1), source="messages_2019")
+    source.close()
+    picked = random.Random(7).sample(messages, n)
+    for label, chosen in (("distinct texts", picked), ("repeated texts", [picked[i % 6] for i in range(n)])):
         path = work / f"rate-{label.split()[0]}.csv"
         with path.open("w", encoding="utf-8", newline="") as out:
             writer = csv.writer(out)
             writer.writerow(["留言编号", "留言用户", "留言主题", "留言时间", "留言详情", "点赞数", "反对数"])
-            for i, m in enumerate(texts):
-                # the date is randomised (a new 留言编号 and user each row), so repeats are not duplicates, only
-                # a reused embedding (the embedded text is the same)
-                writer.writerow([f"r{i}", f"U{i}", m.title, m.at.strftime("%Y/%m/%d %H:%M:%S"), m.detail, 0, 0])
+            for i, m in enumerate(chosen):
+                when = (m.at + timedelta(minutes=i)).strftime("%Y/%m/%d %H:%M:%S")
+                writer.writerow([f"r{i}", f"U{i}", m.title, when, m.detail, 0, 0])
         db = work / f"rate-{label.split()[0]}.db"
         db.unlink(missing_ok=True)
         store = MessageStore.open(f"sqlite:///{db}")
         report, row = measure(f"import rate, {label}", lambda p=path, s=store: import_messages(s, p, embedder))
-        row.update(rows=report.rows, embedded=report.embedded, rows_per_s=round(report.rows / row["seconds"], 1))
-        results.append(row)
         store.close()
-    return results
+        emit(
+            row
+            | {
+                "rows": report.rows,
+                "embedded": report.embedded,
+                "reused_vectors": report.reused_vectors,
+                "rows_per_s": round(report.rows / row["seconds"], 1),
+            },
+            results,
+        )
 
 
-def build_copies(work: Path, scale: int) -> Path:
-    """A store holding the real messages ×scale: real vectors + noise, times jittered ±3 days."""
+def build_copies(work: Path, scale: int, results: list[dict[str, Any]]) -> Path:
+    """A store holding both real exports ×scale: real vectors + noise, times jittered ±3 days."""
     target = work / f"x{scale}.db"
     if scale == 1 or target.is_file():
         return target
-    source = MessageStore.open(f"sqlite:///{work}/x1.db")
-    store = MessageStore.open(f"sqlite:///{target}")
-    rng = np.random.default_rng(scale)
-    # ×100 copies only the 问政 export: its reply-quality stage is skipped (see analyse)
-    messages, vectors = source.load(source="messages_2019" if scale > 10 else None)
-    reply_vectors = source.reply_vectors([m.id for m in messages])
-    source.close()
-    for copy in range(scale):
-        rows = []
-        noisy = vectors + rng.normal(0, 0.01, vectors.shape).astype(np.float32)
-        noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
-        for m, vector in zip(messages, noisy, strict=True):
-            shift = timedelta(seconds=int(rng.integers(-3 * 86400, 3 * 86400))) if copy else timedelta(0)
-            c = replace(m, external_id=f"{m.external_id}-c{copy}", user=f"{m.user}-c{copy}", at=m.at + shift,
-                        reply_at=m.reply_at + shift if m.reply_at else None)
-            rv = reply_vectors.get(m.id)
-            reply_blob = _to_blob(rv) if rv is not None else None
-            rows.append(message_row(c, "copy", _digest(c.id), _to_blob(vector), reply_blob))
-        for start in range(0, len(rows), 5000):
-            store.add(rows[start : start + 5000])
-    store.close()
+
+    def write() -> int:
+        source = MessageStore.open(f"sqlite:///{work}/x1.db")
+        messages, vectors = source.load()
+        reply_vectors = source.reply_vectors([m.id for m in messages])
+        source.close()
+        store = MessageStore.open(f"sqlite:///{target}.part")
+        rng = np.random.default_rng(scale)
+        for copy in range(scale):
+            noisy = vectors + rng.normal(0, NOISE, vectors.shape).astype(np.float32)
+            noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
+            rows = []
+            for m, vector in zip(messages, noisy, strict=True):
+                shift = timedelta(seconds=int(rng.integers(-3 * 86400, 3 * 86400))) if copy else timedelta(0)
+                c = replace(
+                    m,
+                    external_id=f"{m.external_id}-c{copy}",
+                    user=f"{m.user}-c{copy}",
+                    at=m.at + shift,
+                    reply_at=m.reply_at + shift if m.reply_at else None,
+                )
+                rv = reply_vectors.get(m.id)
+                rows.append(
+                    message_row(c, "copy", _digest(c.id), _to_blob(vector), _to_blob(rv) if rv is not None else None)
+                )
+            store.add(rows)
+        store.close()
+        Path(f"{target}.part").rename(target)
+        return len(messages) * scale
+
+    written, row = measure(f"×{scale} write copies", write)
+    emit(row | {"messages": written, "store_mb": round(target.stat().st_size / 2**20, 1)}, results)
     return target
 
 
-@lru_cache(maxsize=1)
-def report_classifier() -> Classifier:
-    """The hotline's classifier on TF-IDF features, trained once per process (a report embeds nothing)."""
-    settings = ClassifySettings(taxonomy=DATA / "taxonomy.xlsx", training=DATA / "messages_labelled_sample.xlsx",
-                                departments=ROOT / "monitor" / "departments.yml", features="tfidf")
-    return Classifier.from_settings(settings)
+def write_log(work: Path, scale: int, store: MessageStore, name: str) -> ConversationLog:
+    """The scale's conversation log over the period and the one before it (what the gaps read): one unanswered
+    question per QUESTION_EVERY original messages, at the message's time, repeated by each copy of it."""
+    period = PERIODS[name]
+    log = ConversationLog.open(f"sqlite:///{work}/log-x{scale}-{name}.db")
+    if log.count():
+        return log
+    t = messages_table.c
+    lo, hi = period.start - (period.end - period.start), period.end
+    query = select(t.id, t.external_id, t.user, t.at, t.title).where(t.at >= lo, t.at < hi)
+    rows = []
+    with store.engine.connect() as conn:
+        for key, external_id, user, at, title in conn.execute(query):
+            original = re.sub(r"-c\d+$", "", external_id)
+            if int(_digest(original)[:8], 16) % QUESTION_EVERY == 0:
+                rows.append(
+                    {
+                        "id": key,
+                        "at": at.replace(tzinfo=CHINA).astimezone(UTC),
+                        "channel": "web",
+                        "user_hash": _digest(user)[:16],
+                        "question": title[:60],
+                        "reply_kind": "no_answer",
+                        "answered": False,
+                        "confidence": 0.1,
+                    }
+                )
+    with log.engine.begin() as conn:
+        for first in range(0, len(rows), 5000):
+            conn.execute(turns.insert(), rows[first : first + 5000])
+    return log
 
 
-def analyse(
-    work: Path, scale: int, start: datetime, end: datetime, label: str, skip_replies: bool = False
-) -> list[dict[str, Any]]:
-    """Hot issues, bursts and reply quality over one period of the ×scale store."""
-    from monitor.bursts import detect_bursts, rising_topics
-    from monitor.hotspots import find_hot_issues
-    from monitor.replies import assess_replies, weakest_replies
-    from monitor.risks import find_risks
+def report_stages(work: Path, scale: int, name: str, embedder: Embedder, results: list[dict[str, Any]]) -> None:
+    """Build one period's report over the ×scale store, timing each stage, then render every format."""
+    period = PERIODS[name]
+    db = build_copies(work, scale, results)
+    store = MessageStore.open(f"sqlite:///{db}")
+    log, row = measure(f"×{scale} {name}: write log", lambda: write_log(work, scale, store, name))
+    emit(row | {"questions": log.count()}, results)
+    settings = ClassifySettings(
+        taxonomy=DATA / "taxonomy.xlsx",
+        training=DATA / "messages_labelled_sample.xlsx",
+        departments=ROOT / "monitor" / "departments.yml",
+    )
+    classifier, row = measure(f"×{scale} {name}: train 事项分类 (TF-IDF)", lambda: report_classifier(settings))
+    emit(row, results)
+    sources = ReportSources(messages=store, log=log.engine, classifier=classifier, embedder=embedder)
+    marks: list[tuple[str, float, float]] = []
 
-    store = MessageStore.open(f"sqlite:///{build_copies(work, scale)}")
-    # hot issues and bursts over the 问政 export (附件3), reply quality over the export with replies (附件4)
-    (loaded, row) = measure(f"×{scale} {label} load", lambda: store.load(start, end, source="messages_2019"))
-    rows = [row | {"messages": len(loaded[0])}]
-    messages, vectors = loaded
-    issues, row = measure(f"×{scale} {label} hot issues", lambda: find_hot_issues(messages, vectors, end=end))
-    rows.append(row | {"issues": len(issues)})
-    history, _ = store.load(start - timedelta(days=90), end, source="messages_2019")
-    bursts, row = measure(f"×{scale} {label} bursts",
-                          lambda: (detect_bursts(history, start, end), rising_topics(history, start, end)))
-    rows.append(row | {"bursts": len(bursts[0]), "rising": len(bursts[1])})
-    risks, row = measure(f"×{scale} {label} risks", lambda: find_risks(
-        messages, vectors, start, end, issues=issues, classifier=report_classifier()))
-    rows.append(row | {"listed": len(risks.messages), "negative": risks.negative, "turning": len(risks.issues)})
-    if skip_replies:  # ×100: 281,600 replies would not fit the memory this bench allows itself
-        store.close()
-        return rows
-    # the export with replies spans 2013–2020: its quality is measured over all of it, whatever the period
-    replied, replied_vectors = store.load(replied_only=True, source="messages_with_replies")
-    assessed, row = measure(f"×{scale} all replies: reply quality", lambda: assess_replies(
-        replied, replied_vectors, store.reply_vectors([m.id for m in replied])))
-    rows.append(row | {"replies": len(assessed), "weakest": [a.message_id for a in weakest_replies(assessed, 3)]})
+    def progress(stage: str) -> None:
+        marks.append((stage, time.perf_counter(), _rss_mb()))
+
+    started = time.perf_counter()
+    report = build_report(sources, period, progress)
+    finished = time.perf_counter()
+    for k, (stage, at, _) in enumerate(marks):
+        until, rss = (marks[k + 1][1], marks[k + 1][2]) if k + 1 < len(marks) else (finished, _rss_mb())
+        emit({"stage": f"×{scale} {name}: {stage}", "seconds": round(until - at, 2), "rss_mb": round(rss, 1)}, results)
+    overview = report.overview
+    emit(
+        {
+            "stage": f"×{scale} {name}: report built",
+            "seconds": round(finished - started, 2),
+            "peak_rss_mb": _peak_mb(),
+            "messages": overview.messages,
+            "log_questions": overview.questions,
+            "hot_issues": len(report.hot_issues),
+            "bursts": len(report.bursts),
+            "rising": len(report.rising),
+            "gap_clusters": len(report.gaps.clusters) if report.gaps else None,
+            "replies": report.replies.replies,
+            "risk_listed": len(report.risks.messages),
+            "actions": len(report.actions),
+            "store_mb": round(db.stat().st_size / 2**20, 1),
+        },
+        results,
+    )
+    out = work / f"report-x{scale}-{name}"
+    out.mkdir(exist_ok=True)
+    html, row = measure(f"×{scale} {name}: render html (charts)", lambda: render_html(report))
+    (out / "report.html").write_text(html, encoding="utf-8")
+    emit(row | {"kb": round(len(html.encode()) / 1024, 1)}, results)
+    renders = {
+        "pdf": lambda: render_pdf(report, html),
+        "xlsx": lambda: render_xlsx(report),
+        "json": lambda: render_json(report).encode("utf-8"),
+    }
+    for fmt, render in renders.items():
+        data, row = measure(f"×{scale} {name}: render {fmt}", render)
+        (out / f"report.{fmt}").write_bytes(data)
+        emit(row | {"kb": round(len(data) / 1024, 1)}, results)
+    if scale == 1:
+        for issue in report.hot_issues[:10]:
+            route = report.route_of(issue.issue_id)
+            emit(
+                {
+                    "hot_issue": issue.rank,
+                    "heat": issue.heat,
+                    "place": issue.place_or_group,
+                    "messages": len(issue.messages),
+                    "users": issue.users,
+                    "likes": issue.likes,
+                    "time_range": issue.time_range,
+                    "description": issue.description,
+                    "department": route.department if route else None,
+                },
+                results,
+            )
+    log.close()
     store.close()
-    if scale == 1 and label == "2019":
-        for issue in issues[:10]:
-            print(json.dumps(issue.to_json(), ensure_ascii=False))
-        for weak in weakest_replies(assessed, 5):
-            print(json.dumps({"weak_reply": weak.message_id, "department": weak.department, "score": weak.score,
-                              "working_days": weak.working_days, "missing": weak.missing_parts}, ensure_ascii=False))
-    return rows
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=ROOT / "var" / "bench-monitor")
-    parser.add_argument("--scales", type=int, nargs="+", default=[1, 10])
-    parser.add_argument("--stages", nargs="+", default=["import", "rate", "analyse"])
+    parser.add_argument("--scales", type=int, nargs="+", default=[1])
+    stages = ("import", "rate", "report")
+    parser.add_argument("--stages", nargs="+", choices=stages, default=list(stages))
+    parser.add_argument(
+        "--replies",
+        choices=("all", "month"),
+        default="all",
+        help="import all of messages_with_replies.xlsx, or only its rows of the month",
+    )
+    parser.add_argument("--periods", nargs="+", choices=tuple(PERIODS), default=list(PERIODS))
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    settings = Settings()
+    embedder = load_embedder(Settings().index.model)
     results: list[dict[str, Any]] = []
     if "import" in args.stages:
-        results += import_real(args.work, settings)
+        import_real(args.work, embedder, results, args.replies)
     if "rate" in args.stages:
-        results += import_rate(args.work, settings)
-    if "analyse" in args.stages:
+        import_rate(args.work, embedder, results)
+    if "report" in args.stages:
         for scale in args.scales:
-            results += analyse(args.work, scale, datetime(2019, 8, 1), datetime(2019, 9, 1), "2019-08", scale > 10)
-            if scale <= 10:
-                results += analyse(args.work, scale, datetime(2019, 1, 1), datetime(2020, 1, 1), "2019")
-    (args.work / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1))
+            for name in args.periods:
+                report_stages(args.work, scale, name, embedder, results)
+    tag = "-".join(map(str, args.scales))
+    (args.work / f"results-{tag}.json").write_text(json.dumps(results, ensure_ascii=False, indent=1))
     return 0
 
 

@@ -7,6 +7,7 @@ without the font still shows the labels. A chart with nothing to show says so in
 from __future__ import annotations
 
 import io
+import unicodedata
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -79,8 +80,29 @@ def _empty(axes: Any, title: str, reason: str) -> None:
     axes.set_axis_off()
 
 
+def _width(text: str) -> int:
+    """Display width in half-width cells: a Chinese character takes two, a Latin letter or digit one."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def _short(text: str, limit: int = 16) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """At most ``limit`` Chinese characters wide (Latin letters count half), cut with an ellipsis."""
+    if _width(text) <= 2 * limit:
+        return text
+    kept = ""
+    for ch in text:
+        if _width(kept + ch) > 2 * limit - 2:
+            break
+        kept += ch
+    return kept + "…"
+
+
+def _label(text: str, limit: int = 16) -> str:
+    """A bar's label: one line when it fits, else two, split before its bracket (问政留言 / （…）)."""
+    head, bracket, tail = text.partition("（")
+    if _width(text) <= 2 * limit or not (head and bracket):
+        return _short(text, limit)
+    return f"{_short(head, limit)}\n{_short(bracket + tail, limit)}"
 
 
 def _volume(report: Report, axes: Any) -> None:
@@ -118,7 +140,7 @@ def _barh(
 ) -> None:
     positions = list(range(len(labels)))[::-1]
     bars = axes.barh(positions, values, color=COLOURS[0], height=0.6)
-    axes.set_yticks(positions, [_short(label) for label in labels])
+    axes.set_yticks(positions, [_label(label) for label in labels])
     axes.set_title(title)
     axes.set_xlabel(xlabel)
     axes.bar_label(bars, labels=[fmt.format(v) for v in values], padding=3, fontsize=8)

@@ -3,7 +3,10 @@
 Grouping. Each message's places and groups are extracted from its 主题 and the start of its 详情 (rules over
 jieba tokens: a run of name-like tokens ending in 小区/花园/路/学校/公司/村/镇/街道…, after the anonymised
 administrative units A市/A3区/K7县/经开区 are set apart; and groups such as 教师, 辅警, a company's 员工); a
-place also counts under its shorter forms (暮云街道丽发新城小区 → 丽发新城小区, 丽发新城). Messages
+place also counts under its shorter forms (暮云街道丽发新城小区 → 丽发新城小区, 丽发新城). Labels stay names:
+a date, house number or quantity ends one (老虎塘路65号银杏嘉园 → 老虎塘路, 银杏嘉园), a suffix that opens the
+next word is not doubled (太平路路灯 → 太平路, 莲湖村村民 → 莲湖村), and a stem in lower-case Latin is a kind of
+business or a cut word (p2p公司, app), not a name, except a bus route (n108路 → N108路). Messages
 sharing a place are blocked together; inside a block, two messages are linked when their stored vectors'
 cosine reaches ``similarity`` (``group_similarity`` when all they share is a group word such as 教师) and they
 were written within ``window_days`` of each other. Vectors are centred on the period's mean first: e5-style
@@ -38,13 +41,25 @@ import numpy as np
 
 from .messages import Message
 
-ADMIN_UNIT = re.compile(r"[A-Z]\d{0,2}[市区县州省]|西地省|经开区|高新区|经济技术开发区")
+# A8县市 is how the export writes a county-level city: that 市 belongs to the unit (not in A7县市政道路)
+ADMIN_UNIT = re.compile(
+    r"[A-Z]\d{0,2}(?:县市(?!政|场|民|委|区|直|属|级)|[市区县州省])|西地省|经开区|高新区|经济技术开发区"
+)
+# a date, house number or quantity glued onto a name (2019年5月28日悦居星城, 老虎塘路65号银杏嘉园, 3家汽修厂): a
+# boundary between names, never part of one; 地铁3号线 stays whole
+QUANTITY = re.compile(
+    r"\d+(?:\.\d+)?(?:年|月|日|号(?!线)|栋|期|楼|层|单元|届|米|公里|条|家|座|吨|亿|万|点|个|户|天|岁|元)(?:多|左右)?"
+)
 _PLACE_SUFFIX = (
     "小区|花园|花苑|家园|公寓|大厦|广场|新城|新村|社区|村委会|村|组|镇|乡|街道|大道|路|街|巷|大桥|桥|隧道|高速|"
     "立交|号线|站|学校|小学|中学|一中|二中|大学|学院|幼儿园|医院|卫生院|公司|集团|厂|银行|市场|超市|酒店|"
     "宾馆|公园|景区|项目|楼盘|苑|园|城|湾|府|庭|郡|国际|工业园|产业园|开发区|派出所"
 )
 _PLACE = re.compile(rf"^(.*(?:{_PLACE_SUFFIX}))")
+_SUFFIXES = tuple(sorted(_PLACE_SUFFIX.split("|"), key=len, reverse=True))
+_ONE_CHAR_SUFFIXES = frozenset(x for x in _SUFFIXES if len(x) == 1)
+_ROUTE = re.compile(r"[a-z]\d+")  # n108路, w218路: a bus route written in lower case (N108路)
+_LOWER_LATIN = re.compile(r"[a-z]")  # p2p公司, app借款公司, me城: a kind of business or a word cut apart, not a name
 _GENERIC = frozenset(
     "我们 我家 我 该 本 此 这个 那个 一个 附近 周边 各 所有 新 老 原 整个 全 城区 县城 市区 物业 开发商 "
     "房地产 建筑 教育 培训 装修 快递 网络 科技 有限 投资 相关 有关 当地 农村 城市 城乡 公交 地铁 高铁 "
@@ -58,7 +73,7 @@ _GROUP = re.compile(
     "残疾人|出租车司机|网约车司机|快递员|外卖员|失地农民|下岗职工|退休职工|退休人员|员工|职工|医护人员|护士|"
     "公交司机|保安|临聘人员|合同工|村医|规培生|研究生|大学生|毕业生|学生)"
 )
-_JUNK_WORD = re.compile("^(?:大部分|部分|很多|一些|所有|整个)")
+_JUNK_WORD = re.compile("^(?:大部分|部分|很多|一些|所有|整个|一个|这个|那个|每个|各个)")
 _JUNK_CHARS = frozenset("选成在到去从往把被让给对向与和及或个几该本此")
 _EMPLOYER = re.compile("(?:公司|集团|厂|学校|小学|中学|大学|学院|幼儿园|医院|卫生院|银行|酒店)$")
 _BROAD_GROUPS = frozenset({"员工", "职工", "学生"})  # only with the organisation they work for: 广铁集团职工
@@ -109,15 +124,16 @@ def _place(run: str) -> str | None:
     if match is None:
         return None
     place = match[1]
-    for suffix in sorted(_PLACE_SUFFIX.split("|"), key=len, reverse=True):
-        if place.endswith(suffix):
-            stem = place[: -len(suffix)]
-            break
+    if len(place) > 2 and place[-1] == place[-2] and place[-1] in _ONE_CHAR_SUFFIXES:
+        place = place[:-1]  # 太平路|路灯, 莲湖村|村民, 火星镇|镇政府: the second 路 / 村 / 镇 opens the next word
+    suffix = next(s for s in _SUFFIXES if place.endswith(s))
+    stem = _strip_junk(place[: -len(suffix)])
     place = _strip_junk(place)  # jieba glues a verb or quantity onto an unknown name: 选麦芒国际
-    stem = _strip_junk(stem)
     if len(stem) < 2 or stem in _GENERIC or stem[-1:] in ("的", "个") or place in _GENERIC:
         return None
-    return place
+    if _ROUTE.fullmatch(stem):
+        return place.upper()
+    return None if _LOWER_LATIN.search(stem) else place
 
 
 def _sub_places(place: str) -> list[str]:
@@ -138,7 +154,7 @@ def _sub_places(place: str) -> list[str]:
 def extract_places(text: str) -> tuple[str, ...]:
     """Places, organisations and groups of people a text names (most specific first, each once)."""
     found: list[str] = []
-    for segment in _SPLIT.split(ADMIN_UNIT.sub(" ", text)):
+    for segment in _SPLIT.split(QUANTITY.sub(" ", ADMIN_UNIT.sub(" ", text))):
         if len(segment) < 2:
             continue
         for run in _runs(segment):
@@ -196,16 +212,29 @@ class HotIssue:
     def to_json(self) -> dict[str, Any]:
         """The issue as the report's JSON ``hot_issues`` entry."""
         return {
-            "rank": self.rank, "issue_id": self.issue_id, "heat": self.heat,
-            "time_range": [self.start.isoformat(), self.end.isoformat()], "place_or_group": self.place_or_group,
-            "description": self.description, "message_ids": [m.message_id for m in self.messages],
-            "messages": len(self.messages), "users": self.users, "likes": self.likes, "dislikes": self.dislikes,
+            "rank": self.rank,
+            "issue_id": self.issue_id,
+            "heat": self.heat,
+            "time_range": [self.start.isoformat(), self.end.isoformat()],
+            "place_or_group": self.place_or_group,
+            "description": self.description,
+            "message_ids": [m.message_id for m in self.messages],
+            "messages": len(self.messages),
+            "users": self.users,
+            "likes": self.likes,
+            "dislikes": self.dislikes,
         }
 
     def table_row(self) -> dict[str, Any]:
         """The challenge's columns, in Chinese."""
-        return {"热度排名": self.rank, "问题ID": self.issue_id, "热度指数": self.heat, "时间范围": self.time_range,
-                "地点/人群": self.place_or_group, "问题描述": self.description}
+        return {
+            "热度排名": self.rank,
+            "问题ID": self.issue_id,
+            "热度指数": self.heat,
+            "时间范围": self.time_range,
+            "地点/人群": self.place_or_group,
+            "问题描述": self.description,
+        }
 
 
 class _UnionFind:
@@ -224,8 +253,15 @@ class _UnionFind:
             self.parent[max(a, b)] = min(a, b)
 
 
-def _link_block(members: list[int], vectors: np.ndarray, days: np.ndarray, uf: _UnionFind,
-                similarity: float, window: float, slice_rows: int = 512) -> None:
+def _link_block(
+    members: list[int],
+    vectors: np.ndarray,
+    days: np.ndarray,
+    uf: _UnionFind,
+    similarity: float,
+    window: float,
+    slice_rows: int = 512,
+) -> None:
     """Union the messages of one place block that are similar and close in time, a slice of rows at a time."""
     block = vectors[members]
     block_days = days[members]
@@ -238,15 +274,18 @@ def _link_block(members: list[int], vectors: np.ndarray, days: np.ndarray, uf: _
                 uf.union(members[start + r], members[c])
 
 
-def _split_by_place(group: list[int], places: list[tuple[str, ...]],
-                    titles: Sequence[str]) -> list[tuple[str, list[int]]]:
+def _split_by_place(
+    group: list[int], places: list[tuple[str, ...]], titles: Sequence[str]
+) -> list[tuple[str, list[int]]]:
     """Greedy cover: the place most members share takes them (named in titles, then longer, on ties)."""
     parts: list[tuple[str, list[int]]] = []
     left = list(group)
     while left:
         counts = Counter(p for i in left for p in set(places[i]))
-        in_titles = {p: sum(1 for i in left if p in titles[i]) for p in counts}
-        place, _ = max(counts.items(), key=lambda kv: (kv[1], in_titles[kv[0]], len(kv[0]), kv[0]))
+        most = max(counts.values())
+        tied = [p for p, n in counts.items() if n == most]  # titles are searched for the tied places only
+        in_titles = {p: sum(1 for i in left if p in titles[i]) for p in tied}
+        place = max(tied, key=lambda p: (in_titles[p], len(p), p))
         taken = [i for i in left if place in places[i]]
         parts.append((place, taken))
         left = [i for i in left if place not in places[i]]
@@ -319,8 +358,13 @@ def centred(vectors: np.ndarray) -> np.ndarray:
     return shifted / np.maximum(np.linalg.norm(shifted, axis=1, keepdims=True), 1e-12)
 
 
-def group_messages(messages: Sequence[Message], vectors: np.ndarray, similarity: float = 0.42,
-                   group_similarity: float = 0.5, window_days: float = 30.0) -> list[tuple[str, list[int]]]:
+def group_messages(
+    messages: Sequence[Message],
+    vectors: np.ndarray,
+    similarity: float = 0.42,
+    group_similarity: float = 0.5,
+    window_days: float = 30.0,
+) -> list[tuple[str, list[int]]]:
     """(place, member rows) groups: same place, similar vectors, close in time."""
     places = [message_places(m) for m in messages]
     vectors = centred(vectors)
@@ -347,9 +391,17 @@ def group_messages(messages: Sequence[Message], vectors: np.ndarray, similarity:
     ]
 
 
-def find_hot_issues(messages: Sequence[Message], vectors: np.ndarray, end: datetime | None = None, top: int = 20,
-                    similarity: float = 0.42, group_similarity: float = 0.5, window_days: float = 30.0,
-                    min_messages: int = 2, min_engagement: int = 100) -> list[HotIssue]:
+def find_hot_issues(
+    messages: Sequence[Message],
+    vectors: np.ndarray,
+    end: datetime | None = None,
+    top: int = 20,
+    similarity: float = 0.42,
+    group_similarity: float = 0.5,
+    window_days: float = 30.0,
+    min_messages: int = 2,
+    min_engagement: int = 100,
+) -> list[HotIssue]:
     """The period's hottest issues, ranked by heat; ``vectors`` rows align with ``messages``.
 
     An issue needs ``min_messages`` messages, or one message that ``min_engagement`` likes and dislikes made hot.
@@ -367,10 +419,19 @@ def find_hot_issues(messages: Sequence[Message], vectors: np.ndarray, end: datet
     for rank, (heat, place, members, items) in enumerate(scored[:top], start=1):
         items.sort(key=lambda m: (m.at, m.external_id))
         issue_id = hashlib.sha1("\x1f".join(sorted(m.id for m in items)).encode()).hexdigest()[:8]
-        issues.append(HotIssue(
-            rank=rank, issue_id=issue_id, heat=heat, start=items[0].at, end=items[-1].at, place_or_group=place,
-            description=_describe(place, members, messages, vectors), users=len({m.user or m.id for m in items}),
-            messages=tuple(IssueMessage(issue_id, m.external_id, m.at, m.title) for m in items),
-            likes=sum(m.likes for m in items), dislikes=sum(m.dislikes for m in items),
-        ))
+        issues.append(
+            HotIssue(
+                rank=rank,
+                issue_id=issue_id,
+                heat=heat,
+                start=items[0].at,
+                end=items[-1].at,
+                place_or_group=place,
+                description=_describe(place, members, messages, vectors),
+                users=len({m.user or m.id for m in items}),
+                messages=tuple(IssueMessage(issue_id, m.external_id, m.at, m.title) for m in items),
+                likes=sum(m.likes for m in items),
+                dislikes=sum(m.dislikes for m in items),
+            )
+        )
     return issues

@@ -71,7 +71,6 @@ BATCH_ROWS = 256
 Progress = Callable[[int, int | None], None]
 
 
-
 @dataclass(frozen=True)
 class Message:
     """One citizen message (and the department's reply, when the export carries one), personal data masked."""
@@ -250,12 +249,16 @@ class MessageStore:
         t = messages_table.c
         query = update(messages_table).where(t.content_hash == message.content_hash, t.reply.is_(None))
         with self.engine.begin() as conn:
-            result = conn.execute(query.values(
-                reply=message.reply, reply_at=message.reply_at, reply_embedding=_to_blob(vector)))
+            result = conn.execute(
+                query.values(reply=message.reply, reply_at=message.reply_at, reply_embedding=_to_blob(vector))
+            )
         return bool(result.rowcount)
 
     def load(
-        self, start: datetime | None = None, end: datetime | None = None, replied_only: bool = False,
+        self,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        replied_only: bool = False,
         source: str | None = None,
     ) -> tuple[list[Message], np.ndarray]:
         """Messages with start <= at < end (of one source, if given) in time order, and their vectors as a matrix."""
@@ -297,11 +300,23 @@ def message_row(
 ) -> dict[str, Any]:
     """The table row of a message and its vectors."""
     return {
-        "id": message.id, "source": message.source, "external_id": message.external_id, "user": message.user,
-        "at": message.at, "title": message.title, "detail": message.detail, "likes": message.likes,
-        "dislikes": message.dislikes, "reply": message.reply, "reply_at": message.reply_at,
-        "content_hash": message.content_hash, "embed_hash": embed_hash, "model": model, "embedding": vector,
-        "reply_embedding": reply_vector, "imported_at": datetime.now().replace(microsecond=0),
+        "id": message.id,
+        "source": message.source,
+        "external_id": message.external_id,
+        "user": message.user,
+        "at": message.at,
+        "title": message.title,
+        "detail": message.detail,
+        "likes": message.likes,
+        "dislikes": message.dislikes,
+        "reply": message.reply,
+        "reply_at": message.reply_at,
+        "content_hash": message.content_hash,
+        "embed_hash": embed_hash,
+        "model": model,
+        "embedding": vector,
+        "reply_embedding": reply_vector,
+        "imported_at": datetime.now().replace(microsecond=0),
     }
 
 
@@ -333,12 +348,13 @@ def _store_batch(store: MessageStore, batch: list[Message], embedder: Embedder, 
     if missing:
         for h, vector in zip(missing, embedder.embed_passages([texts[h] for h in missing]), strict=True):
             vectors[h] = _to_blob(vector)
-    replies = [_reply_text(m, chars) for m in unique if m.reply]
-    reply_vectors = iter(embedder.embed_passages(replies)) if replies else iter(())
+    replies = list(dict.fromkeys(_reply_text(m, chars) for m in unique if m.reply))  # a form reply: embedded once
+    reply_vectors = dict(zip(replies, map(_to_blob, embedder.embed_passages(replies)), strict=True)) if replies else {}
     rows = []
     for m in unique:
         h = _digest(m.embed_text(chars))
-        rows.append(message_row(m, embedder.name, h, vectors[h], _to_blob(next(reply_vectors)) if m.reply else None))
+        reply_vector = reply_vectors[_reply_text(m, chars)] if m.reply else None
+        rows.append(message_row(m, embedder.name, h, vectors[h], reply_vector))
     store.add(rows)
     tally.embedded += len(missing) + len(replies)
     tally.reused_vectors += len(unique) - len(missing)
@@ -380,7 +396,13 @@ def import_messages(
     if progress is not None:
         progress(tally.rows, total)
     return ImportReport(
-        path=str(path), source=source, rows=tally.rows, added=tally.added, already_imported=tally.already_imported,
-        duplicates=tally.duplicates, embedded=tally.embedded, reused_vectors=tally.reused_vectors,
+        path=str(path),
+        source=source,
+        rows=tally.rows,
+        added=tally.added,
+        already_imported=tally.already_imported,
+        duplicates=tally.duplicates,
+        embedded=tally.embedded,
+        reused_vectors=tally.reused_vectors,
         bad_rows=tuple(tally.bad_rows),
     )

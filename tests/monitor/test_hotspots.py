@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -32,8 +33,17 @@ def period(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iter
             at = parse_time(row["留言时间"])
             if START <= at < END:
                 when = at.strftime("%Y/%m/%d %H:%M:%S")
-                writer.writerow([row["留言编号"], row["留言用户"], row["留言主题"], when, row["留言详情"],
-                                 row["点赞数"], row["反对数"]])
+                writer.writerow(
+                    [
+                        row["留言编号"],
+                        row["留言用户"],
+                        row["留言主题"],
+                        when,
+                        row["留言详情"],
+                        row["点赞数"],
+                        row["反对数"],
+                    ]
+                )
     store = MessageStore.open(f"sqlite:///{root}/messages.db")
     report = import_messages(store, path, embedder)
     assert report.bad_rows == () and report.added > 300
@@ -135,3 +145,29 @@ def test_two_problems_at_one_place_are_two_issues_even_when_a_message_bridges_th
     plant = next(i for i in issues if "丽发新城" in i.place_or_group and i is not fees and i.rank <= 3)
     assert sum("搅拌" in row.title for row in plant.messages) >= 3
     assert not {"p0", "p1", "p2", "p3"} & {row.message_id for row in plant.messages}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "wrong"),
+    [
+        ("A4区凯乐国际城太平路路灯失修大半年未解决", "太平路", "太平路路"),  # 路|路灯
+        ("和平路路口的红绿灯坏了一个月", "和平路", "和平路路"),
+        ("本人系A市A5区莲湖村村民，拆迁遗留问题", "莲湖村", "莲湖村村"),  # 村|村民
+        ("A3区莲花镇龙洞村毛塘组组级公路急需硬化", "毛塘组", "毛塘组组"),
+        ("A4区p2p公司58车贷，非法经营近四年", None, "p2p公司"),  # a kind of company, not a name
+        ("我们是A市A2区老虎塘路65号银杏嘉园9栋全体业主", "银杏嘉园", "65号银杏嘉园"),  # a house number
+        ("本人2019年5月28日悦居星城app资料审核已通过", "悦居星城", "2019年5月28日悦居星城"),  # a date
+        ("A8县市回龙铺镇建房秩序混乱", "回龙铺镇", "市回龙铺镇"),  # A8县市: a county-level city
+        ("A7县市政道路人行道应得到重视", "市政道路", "政道路"),  # but A7县 + 市政道路
+        ("前不久A8县n108路公交车开通了", "N108路", "n108路"),  # a bus route, written as the operator does
+        ("A市地铁3号线星沙大道站出入口设置不合理", "地铁3号线", "线星沙大道站"),  # a line number stays
+        ("作为一个政府部门应该管一管", None, "一个政府"),  # a quantity, not a name
+    ],
+)
+def test_labels_are_names_not_doubled_suffixes_numbers_or_fragments(
+    text: str, expected: str | None, wrong: str
+) -> None:
+    places = extract_places(text)
+    assert wrong not in places, places
+    assert expected is None or expected in places, places
+    assert not [p for p in places if re.search(r"(路|村|镇|组|站|桥|园)\1$|^\d|[a-z]", p)], places

@@ -74,19 +74,28 @@ def test_real_exports_convert_without_a_bad_row() -> None:
 def test_bad_rows_are_reported_with_row_and_reason_and_the_rest_imported(
     store: MessageStore, tmp_path: Path, embedder: Embedder
 ) -> None:
-    path = write_csv(tmp_path / "export.csv", [
-        ["1", "U1", "A3区某小区停水", "2019/2/28 11:25:05", "停水三天", "3", "0"],
-        ["2", "U2", "日期不存在", "2019/2/30", "详情", "0", "0"],
-        ["", "U3", "没有编号", "2019/3/1", "详情", "0", "0"],
-        ["4", "U4", "点赞数错误", "2019/3/1", "详情", "很多", "0"],
-        ["5", "U5", "", "2019/3/1", "", "0", "0"],
-        ["1", "U9", "同一编号不同内容", "2019/3/2", "详情", "0", "0"],
-        ["7", "U7", "时间乱写", "昨天下午", "详情", "0", "0"],
-    ])
+    path = write_csv(
+        tmp_path / "export.csv",
+        [
+            ["1", "U1", "A3区某小区停水", "2019/2/28 11:25:05", "停水三天", "3", "0"],
+            ["2", "U2", "日期不存在", "2019/2/30", "详情", "0", "0"],
+            ["", "U3", "没有编号", "2019/3/1", "详情", "0", "0"],
+            ["4", "U4", "点赞数错误", "2019/3/1", "详情", "很多", "0"],
+            ["5", "U5", "", "2019/3/1", "", "0", "0"],
+            ["1", "U9", "同一编号不同内容", "2019/3/2", "详情", "0", "0"],
+            ["7", "U7", "时间乱写", "昨天下午", "详情", "0", "0"],
+        ],
+    )
     report = import_messages(store, path, embedder)
     assert report.added == 1 and store.count() == 1
-    assert [(b.row, b.skipped) for b in report.bad_rows] == [(3, True), (4, True), (5, True), (6, True), (7, True),
-                                                             (8, True)]
+    assert [(b.row, b.skipped) for b in report.bad_rows] == [
+        (3, True),
+        (4, True),
+        (5, True),
+        (6, True),
+        (7, True),
+        (8, True),
+    ]
     reasons = " ".join(b.reason for b in report.bad_rows)
     for expected in ("2019/2/30", "缺少留言编号", "点赞数", "都为空", "重复", "昨天下午"):
         assert expected in reasons
@@ -104,17 +113,29 @@ def test_reimporting_adds_nothing_and_a_copied_message_counts_as_duplicate(
     first = import_messages(store, tmp_path / "export.xlsx", embedder)
     again = import_messages(store, tmp_path / "export.xlsx", embedder)
     assert (first.added, again.added, again.already_imported, again.embedded) == (2, 0, 2, 0)
-    copy = write_csv(tmp_path / "mailbox.csv",
-                     [["m-1", "A00074795", "咨询A6区道路命名规划", "2019/2/14 20:00", "何时转为正式成果", 0, 0]])
+    copy = write_csv(
+        tmp_path / "mailbox.csv",
+        [["m-1", "A00074795", "咨询A6区道路命名规划", "2019/2/14 20:00", "何时转为正式成果", 0, 0]],
+    )
     report = import_messages(store, copy, embedder)
     assert (report.added, report.duplicates, store.count()) == (0, 1, 2)
 
 
 def test_personal_data_is_masked_before_it_is_stored(store: MessageStore, tmp_path: Path, embedder: Embedder) -> None:
-    path = write_csv(tmp_path / "export.csv", [
-        ["9", "13812345678", "请联系我 13812345678", "2019/5/1 9:00",
-         "身份证 430102199001011234，卡号 6222021234567890123", 0, 0],
-    ])
+    path = write_csv(
+        tmp_path / "export.csv",
+        [
+            [
+                "9",
+                "13812345678",
+                "请联系我 13812345678",
+                "2019/5/1 9:00",
+                "身份证 430102199001011234，卡号 6222021234567890123",
+                0,
+                0,
+            ],
+        ],
+    )
     import_messages(store, path, embedder)
     [message], vectors = store.load()
     stored = f"{message.user} {message.title} {message.detail}"
@@ -159,3 +180,19 @@ def test_a_message_exported_again_with_its_reply_gets_the_reply(
     assert (report.duplicates, again.embedded, store.count()) == (1, 0, 1)
     assert message.reply == "网友：您好！规划已于3月公示。" and message.reply_at == datetime(2019, 3, 1, 9)
     assert set(store.reply_vectors([message.id])) == {message.id}
+
+
+def test_a_reply_repeated_word_for_word_is_embedded_once(
+    store: MessageStore, tmp_path: Path, embedder: Embedder
+) -> None:
+    header = [*HEADER, "答复意见", "答复时间"]
+    form = "网友：您好！您反映的问题已转交相关部门办理，感谢您的关注。"
+    rows = [
+        ["31", "U1", "A3区某小区停水三天", "2019/2/28 11:25:05", "至今没有恢复供水", 0, 0, form, "2019/3/4 9:00"],
+        ["32", "U2", "A5区某路段路灯不亮", "2019/3/1 20:00:00", "晚上出行不安全", 0, 0, form, "2019/3/5 9:00"],
+    ]
+    report = import_messages(store, write_csv(tmp_path / "replies.csv", rows, header), embedder)
+    messages, _ = store.load()
+    replies = store.reply_vectors([m.id for m in messages])
+    assert (report.added, report.embedded) == (2, 3)  # two message texts, one reply text
+    assert len(replies) == 2 and np.allclose(*replies.values())
