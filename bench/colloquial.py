@@ -1,6 +1,6 @@
 """Colloquial questions (bench/data/colloquial.jsonl) scored the way a citizen judges a reply.
 
-    .venv/bin/python bench/colloquial.py [--split held|tune|all] [--skip-shared]
+    .venv/bin/python bench/colloquial.py [--split held|tune|all] [--skip-shared] [--setup TEXT] [--misses]
 
 A row is *right* when the reply is an answer holding every expected string, a *wrongful refusal* when an
 answerable question gets the honest no-answer, *wrong* otherwise; rows expecting nothing (out of domain,
@@ -175,8 +175,9 @@ def judge(row: Row, reply: Reply, kb: KnowledgeReader) -> str:
     return "right" if all(e in reply.text for e in row.expect) else "wrong"
 
 
-def score(kb: KnowledgeReader, rows: Iterable[Row], setup: Setup) -> dict[str, object]:
-    """Shares of right answers, wrongful refusals and refusals of unanswerable rows, per type, with latency."""
+def score(kb: KnowledgeReader, rows: Iterable[Row], setup: Setup, misses: list[str] | None = None) -> dict[str, object]:
+    """Shares of right answers, wrongful refusals and refusals of unanswerable rows, per type, with latency;
+    ``misses`` collects one line per row judged otherwise than it should be (wrong, refused, answered)."""
     rows = list(rows)
     outcomes: dict[str, Counter[str]] = defaultdict(Counter)
     by_type: dict[str, Counter[str]] = defaultdict(Counter)
@@ -186,6 +187,12 @@ def score(kb: KnowledgeReader, rows: Iterable[Row], setup: Setup) -> dict[str, o
         reply = setup(kb, row)
         times.append(reply.ms)
         verdict = judge(row, reply, kb)
+        if misses is not None and verdict != ("right" if row.answerable else "refused"):
+            quote = reply.text.replace("\n", " / ")[:90]
+            misses.append(
+                f"  {verdict:8} {row.id} [{row.type}] {row.question} | expect {list(row.expect)} | "
+                f"{reply.confidence:.2f} {reply.doc_ids[:1]} {quote}"
+            )
         outcomes[row.group][verdict] += 1
         if row.answerable:
             by_type[row.type][verdict] += 1
@@ -286,6 +293,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=("held", "tune", "all"), default="all")
     parser.add_argument("--skip-shared", action="store_true")
+    parser.add_argument("--setup", default="", help="only the setups whose label contains this text")
+    parser.add_argument(
+        "--misses", action="store_true", help="list each tune row judged wrong (question, reply, confidence, document)"
+    )
     args = parser.parse_args()
     rows = load_rows()
     splits = ("tune", "held") if args.split == "all" else (args.split,)
@@ -299,9 +310,15 @@ def main() -> int:
             continue
         kb.search("预热")
         for label, setup in setups(kb):
+            if args.setup not in label:
+                continue
             for split in splits:
                 chosen = [r for r in rows if r.corpus == corpus and r.split == split]
-                print(line(corpus, split, label, score(kb, chosen, setup)), flush=True)
+                # held rows are only counted: listing their misses would invite tuning on them
+                misses: list[str] | None = [] if args.misses and split == "tune" else None
+                print(line(corpus, split, label, score(kb, chosen, setup, misses)), flush=True)
+                if misses:
+                    print("\n".join(misses), flush=True)
         kb.close()
     return 0
 

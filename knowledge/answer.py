@@ -152,7 +152,7 @@ def span_context(
         read = max(read, settings.selector_passages)
     grows = asks_list or (typed and wants_list(qtype))
     limit = settings.list_max_chars if grows else settings.max_chars
-    sentences, spans = candidate_spans(passages, following, settings.max_chars, limit, read)
+    sentences, spans = candidate_spans(passages, following, settings.max_chars, limit, read, lists_after=asks_list)
     return SpanContext(question, qtype, tokens, idf, passages, sentences, spans), asks_list
 
 

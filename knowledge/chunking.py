@@ -9,7 +9,8 @@ from .document import Chunk, Document
 from .text import split_sentences
 
 # bump when chunk boundaries or texts change: an index chunked by another version is refused until reindexed
-CHUNKER_VERSION = 4
+# (5: a section's paragraphs and a Q&A answer's paragraphs are joined by a line break, not run together)
+CHUNKER_VERSION = 5
 _CN_NUM = "一二三四五六七八九十百零〇两"
 # (level, pattern) for heading markers at the start of a paragraph
 _HEADINGS: tuple[tuple[int, re.Pattern[str]], ...] = (
@@ -33,6 +34,16 @@ class _Section:
     path: tuple[str, ...]
     sentences: list[str]
     level: int = -1  # of the heading that opens it; -1 for the text before the first heading
+    titled: bool = False  # its first sentence is a title line, which stays with the sentence after it
+
+
+def _lines(paragraph: str) -> list[str]:
+    """A paragraph's sentences, the last one ending its line: paragraphs joined again stay apart, so a
+    quoted list keeps one item a line and a contact entry one field a line."""
+    sentences = split_sentences(paragraph)
+    if sentences:
+        sentences[-1] += "\n"
+    return sentences
 
 
 def heading_of(paragraph: str) -> tuple[int, str, str] | None:
@@ -98,25 +109,27 @@ def _sections(paragraphs: list[str]) -> list[_Section]:
             if _is_title_line(paragraph, heading, rest):
                 # a title line keeps a line break after it; alone it is no content (its children carry it)
                 sections[-1].sentences.append(heading + "\n")
+                sections[-1].titled = True
                 titles_only.add(len(sections) - 1)
                 paragraph = rest
         if paragraph:
             titles_only.discard(len(sections) - 1)
-        sections[-1].sentences.extend(split_sentences(paragraph))
+        sections[-1].sentences.extend(_lines(paragraph))
     return [s for i, s in enumerate(sections) if s.sentences and i not in titles_only]
 
 
-def _pack(sentences: list[str], limit: int) -> list[str]:
-    """Greedily pack sentences into pieces of about ``limit`` characters; overlong ones are cut."""
+def _pack(sentences: list[str], limit: int, titled: bool = False) -> list[str]:
+    """Greedily pack sentences into pieces of about ``limit`` characters; overlong ones are cut. A title
+    line (``titled``: the first sentence) stays with the sentence after it."""
     pieces: list[str] = []
     current = ""
-    for sentence in sentences:
+    for i, sentence in enumerate(sentences):
         while len(sentence) > limit * 2:
             pieces.extend([current] if current else [])
             current, pieces = "", pieces + [sentence[:limit]]
             sentence = sentence[limit:]
-        if current and len(current) + len(sentence) > limit and not current.endswith("\n"):
-            pieces.append(current)  # (a title line stays with the sentence after it)
+        if current and len(current) + len(sentence) > limit and not (titled and i == 1):
+            pieces.append(current)
             current = ""
         current += sentence
     if current:
@@ -156,7 +169,7 @@ def _pack_sections(sections: list[_Section], limit: int) -> list[tuple[tuple[str
         if texts and (alone or sum(map(len, texts)) + len(text) > limit):
             flush()
         if len(text) > limit:
-            pieces.extend((section.path, piece) for piece in _pack(section.sentences, limit))
+            pieces.extend((section.path, piece) for piece in _pack(section.sentences, limit, section.titled))
             continue
         texts.append(text)
         paths.append(section.path)
@@ -171,7 +184,7 @@ def chunk_document(doc: Document, chunk_chars: int = 300) -> list[Chunk]:
     pairs = _qa_pairs(paragraphs)
     if pairs:
         for question, answer in pairs:
-            for part in _pack(split_sentences(answer), chunk_chars * 3):
+            for part in _pack([s for paragraph in answer.splitlines() for s in _lines(paragraph)], chunk_chars * 3):
                 pieces.append(((question,), f"问：{question}\n答：{part}"))
     else:
         pieces = _pack_sections(_sections(paragraphs), chunk_chars)

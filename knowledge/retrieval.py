@@ -137,12 +137,10 @@ class Vocabulary:
             unseen = index.idf("\x00")  # the idf of a term no chunk holds
             # a typo may become a word of the index (three or four characters, or a dictionary word of
             # two): its other two-character tokens are mostly bigrams straddling two words
-            targets = {
-                t
-                for tokens in index.tokens.values()
-                for t in tokens
-                if 2 <= len(t) <= 4 and (len(t) > 2 or QueryNormalizer.is_word(t))
-            }
+            # each distinct token once: a reader rebuilds this on every generation it loads, off the request
+            # path but holding the GIL, and the index repeats its tokens about six times over
+            vocabulary = {t for tokens in index.tokens.values() for t in tokens if 2 <= len(t) <= 4}
+            targets = {t for t in vocabulary if len(t) > 2 or QueryNormalizer.is_word(t)}
             self._normalizer = QueryNormalizer(
                 self.synonyms, known=lambda s: index.idf(s) < unseen, targets=targets, rank=index.idf
             )

@@ -41,6 +41,8 @@ _FIELD = re.compile(rf"(?:{'|'.join(_FIELD_LABELS)})[：:]")
 _ITEM_AFTER_COLON = re.compile(r"(?<=[：:])\s*(?=\d{1,2}[.．、](?!\d)|[（(][一二三四五六七八九十]{1,3}[）)])")
 # a new part or article (二、 / 第七条 / 第三章): a window stops before it, it answers something else
 _SECTION = re.compile(r"^(?:[一二三四五六七八九十]+、|第[一二三四五六七八九十百\d]+[章节条])")
+# the next article or part opens the list a materials question wants ("第六条 申请人应提交以下材料：", "五、所需材料")
+_MATERIALS_OPENER = re.compile(r"材料|证件|资料|证明|要件|携带|提交|提供|准备")
 
 
 @lru_cache(maxsize=65536)
@@ -183,15 +185,35 @@ def list_block(sentences: list[Sentence], start: int, max_chars: int) -> tuple[s
     return join(sentences[start:end]), end
 
 
+def list_after(sentences: list[Sentence], start: int, end: int, max_chars: int) -> tuple[str, int] | None:
+    """The window ``start``..``end`` run on through the list of materials that the next article or part opens
+    at ``end`` ("第五条 同一创业主体只能享受一次…" then "第六条 申请人应提交以下材料：1. …"), at most ``max_chars``;
+    None when the window does not stop at such a list.
+
+    The article a materials question matches best is often the one naming the benefit, or a lead-in
+    ("按第六条规定提交材料"), while the list sits in the next article, which the window would not enter.
+    """
+    if end >= len(sentences) or not (sentences[end].line_start and _SECTION.match(sentences[end].text)):
+        return None
+    if not _MATERIALS_OPENER.search(sentences[end].text):
+        return None
+    size = sum(len(s.text) for s in sentences[start:end])
+    block = list_block(sentences, end, max_chars - size)
+    return (join(sentences[start : block[1]]), block[1]) if block is not None else None
+
+
 def candidate_spans(
     passages: list[Passage],
     following: NextChunk | None,
     max_chars: int,
     list_max_chars: int,
     read: int,
+    lists_after: bool = False,
 ) -> tuple[list[list[Sentence]], list[Span]]:
     """Every passage's sentences, and the spans starting at each own sentence of the first ``read`` passages:
-    the greedy window of up to ``max_chars`` and, where a list opens, the whole list up to ``list_max_chars``."""
+    the greedy window of up to ``max_chars`` and, where a list opens, the whole list up to ``list_max_chars``;
+    with ``lists_after`` (a materials question) also a window run on into the list of materials that the
+    next article opens (``list_after``)."""
     all_sentences: list[list[Sentence]] = []
     spans: list[Span] = []
     for p_index, passage in enumerate(passages[:read]):
@@ -208,6 +230,10 @@ def candidate_spans(
             if block is not None and block[1] > end:
                 normal = "".join(s.normal for s in sentences[start : block[1]])
                 spans.append(Span(p_index, start, block[1], block[0], normal, is_list=True))
+            after = list_after(sentences, start, end, list_max_chars) if lists_after and full else None
+            if after is not None:
+                normal = "".join(s.normal for s in sentences[start : after[1]])
+                spans.append(Span(p_index, start, after[1], after[0], normal, is_list=True))
     return all_sentences, spans
 
 

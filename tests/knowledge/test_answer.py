@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,38 @@ def test_contact_fields_run_together_by_the_chunker_are_split_onto_lines() -> No
     lines = answer.text.splitlines()
     assert "地址：青禾县禾兴路188号" in lines and "咨询电话：0631-5201188" in lines, lines
     assert "办公时间：周一至周五" in lines
+
+
+# -- a materials question whose best article names the benefit while the next one lists the materials ------
+
+SUBSIDY = "青禾县大学生创业补贴实施办法"
+ARTICLES = (
+    "第五条 同一创业主体只能享受一次一次性创业补贴。已享受返乡入乡创业补贴的，不再重复享受一次性创业补贴。",
+    "第六条 申请人应提交以下材料：\n1. 《创业补贴申请表》；\n2. 居民身份证；\n3. 营业执照。",
+    "第七条 补贴每年3月、6月、9月、12月集中受理。",
+)
+
+
+def articles() -> tuple[list[Passage], Callable[[Chunk], Chunk | None]]:
+    doc = Document(id="s", title=SUBSIDY, body="\n".join(ARTICLES))
+    chunks = [Chunk(f"s#{i}", "s", i, text, SUBSIDY, (text[:3],)) for i, text in enumerate(ARTICLES)]
+    following = {c.id: nxt for c, nxt in zip(chunks, chunks[1:], strict=False)}
+    return [Passage(chunks[0], Citation.of(doc), 1.0, None, None, None, None)], lambda c: following.get(c.id)
+
+
+@pytest.mark.parametrize("how", EXTRACTIONS)
+def test_a_materials_question_runs_on_into_the_next_article_that_lists_them(how: str) -> None:
+    passages, following = articles()
+    answer = extract_answer("一次性创业补贴需要什么材料？", passages, lambda _: 1.0, EXTRACTIONS[how], following)
+    lines = answer.text.splitlines()
+    assert answer.answered and "第六条 申请人应提交以下材料：" in lines, lines
+    assert "2. 居民身份证；" in lines and "3. 营业执照。" in lines
+    assert not any(line.startswith("第七条") for line in lines)
+
+
+@pytest.mark.parametrize("how", EXTRACTIONS)
+def test_a_question_not_about_materials_stays_within_its_article(how: str) -> None:
+    passages, following = articles()
+    answer = extract_answer("一次性创业补贴能享受几次？", passages, lambda _: 1.0, EXTRACTIONS[how], following)
+    assert answer.answered and answer.text.startswith("第五条"), answer.text
+    assert "第六条" not in answer.text

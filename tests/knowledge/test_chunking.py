@@ -7,7 +7,10 @@ from knowledge.document import Document, Kind
 
 
 def test_headings_at_every_level_become_the_heading_path() -> None:
-    body = "第一章 总则\n第一条 为了规范管理，制定本办法。\n一、申请条件\n（一）年满18周岁。\n（二）在本县居住。\n1.办理流程\n先申请后审核。"
+    body = (
+        "第一章 总则\n第一条 为了规范管理，制定本办法。\n一、申请条件\n（一）年满18周岁。\n（二）在本县居住。\n"
+        "1.办理流程\n先申请后审核。"
+    )
     chunks = chunk_document(Document(id="d", title="办法", body=body), chunk_chars=20)
     assert [(c.heading_path, c.text) for c in chunks] == [
         (("第一章 总则", "第一条"), "第一条 为了规范管理，制定本办法。"),
@@ -75,3 +78,28 @@ def test_items_under_no_heading_stay_apart_from_the_introduction() -> None:
     body = "为确保补贴按时发放，制定本方案。\n（一）谁能领。补贴发给种地农民。\n（二）领多少。每亩118元。"
     chunks = chunk_document(Document(id="d", title="解读", body=body))
     assert [c.text for c in chunks] == body.splitlines()
+
+
+def test_paragraphs_of_one_section_stay_on_lines_of_their_own() -> None:
+    body = "第六条 申请人应提交以下材料：\n1. 申请表；\n2. 居民身份证。\n\n逾期不提交的，视为放弃。\n第七条 施行。"
+    article, _ = chunk_document(Document(id="d", title="办法", body=body))
+    # run together ("…材料：1. 申请表；2. 居民身份证。逾期…") a quoted list reads as one sentence
+    assert article.text.splitlines() == [
+        "第六条 申请人应提交以下材料：",
+        "1. 申请表；",
+        "2. 居民身份证。",
+        "逾期不提交的，视为放弃。",
+    ]
+
+
+def test_an_answer_of_several_paragraphs_keeps_its_line_breaks() -> None:
+    body = "问：在哪里办？\n答：县政务服务中心一楼。\n地址：禾兴路188号\n电话：0631-5201188"
+    (chunk,) = chunk_document(Document(id="f", title="问答", body=body, kind=Kind.FAQ))
+    assert chunk.text == body
+
+
+def test_a_long_section_is_split_within_a_paragraph_and_a_title_line_stays_with_its_text() -> None:
+    body = "一、总体要求\n" + "".join(f"第{i}项工作要按时完成。" for i in range(30))
+    pieces = chunk_document(Document(id="d", title="t", body=body), chunk_chars=100)
+    assert pieces[0].text.startswith("一、总体要求\n第0项工作要按时完成。")
+    assert all("\n" not in piece.text for piece in pieces[1:])  # one paragraph: no line break inside it
