@@ -316,6 +316,7 @@ def measure_with_ingest(
     try:
         before = log.count()
         quiet, quiet_s = asyncio.run(run_load(spawned.url, users, duration, seed, think_s))
+        report(quiet, quiet_s, users, label="quiet")  # each phase prints as it ends: a long ingest shows progress
         batch = faq_batch(workdir / "faq-batch.jsonl", count)
         env = {**os.environ, **spawned.knowledge_env, "PYTHONUNBUFFERED": "1"}
         ingest = [sys.executable, "-m", "knowledge", "ingest", str(batch)]
@@ -329,14 +330,13 @@ def measure_with_ingest(
         during, during_s, ingest_s, first = asyncio.run(
             load_during_ingest(spawned.url, users, seed + users, ingest, env, spawned.index_dir, think_s)
         )
+        report(during, during_s, users, label=f"during an ingest of {count} FAQs")
         # the same quiet load again on the grown index: the ingest's interference, apart from its size
         after, after_s = asyncio.run(run_load(spawned.url, users, duration, seed + 2 * users, think_s))
         sent = quiet.ok + during.ok + after.ok
         logged = wait_for_log(log, before + sent, timeout=30) - before
     finally:
         log.close()
-    report(quiet, quiet_s, users, label="quiet")
-    report(during, during_s, users, label=f"during an ingest of {count} FAQs")
     report(after, after_s, users, label="quiet again, on the grown index")
     first_text = f"{first:.1f} s" if first is not None else "not seen"
     print(f"ingest       {ingest_s:.1f} s; its first documents answerable after {first_text}")

@@ -85,6 +85,9 @@ def reports(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Ite
     settings.index.dir = root / "index"
     settings.conversation_log.url = f"sqlite:///{root}/log.db"
     settings.conversation_log.spool = str(root / "log-spool.jsonl")
+    # every test here logs the same analyst in afresh (six logins in well under a minute); the per-name limit
+    # is tested in tests/api/test_auth.py, not here
+    settings.accounts.login_rate_limit = "60/minute"
     settings.classify = ClassifySettings(taxonomy=shared_file("tipdm", "taxonomy.xlsx"),
                                          training=shared_file("tipdm", "messages_labelled_sample.xlsx"),
                                          departments=ROOT / "monitor" / "departments.yml")
