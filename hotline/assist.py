@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -172,8 +173,13 @@ class HotlineAssistant:
         # what a call is about shows in its opening; embedding all of a long call for the classifier and the
         # case search cost a second per call in the bench
         said = said[:CLASSIFY_CHARS]
-        classification = self.classifier.classify(said)
-        cases = self._similar(said)
+        # the classifier and the case search each embed what the caller said (a passage, then a query): ~270 ms
+        # apiece on one core, most of a call's time; the engine is reentrant and releases the GIL, so they run
+        # side by side on the machine's two cores
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hotline-classify") as pool:
+            classifying = pool.submit(self.classifier.classify, said)
+            cases = self._similar(said)
+            classification = classifying.result()
         department, basis = refine_department(classification.department, cases, self.settings.case_min_score)
         work_order = draft.WorkOrderDraft(
             called_at=called_at or datetime.now().astimezone(),
