@@ -21,7 +21,7 @@ from knowledge.store import DocumentStore
 
 from . import admin_document, admin_history
 from .admin_catalogue import BadFilter, list_documents, read_filter
-from .admin_page import findings_of, render
+from .admin_page import document_path, findings_of, render
 from .auth import KbManager
 from .deps import StoreDep
 
@@ -49,7 +49,7 @@ def fix_link(finding: Finding) -> str:
         anchor = "interprets" if finding.detail.startswith("解读对象") else "replaced_by"
     else:
         anchor = CHECK_ANCHORS.get(finding.check, "metadata")
-    return f"/admin/documents/{finding.doc_id}/edit#{anchor}"
+    return f"{document_path(finding.doc_id)}/edit#{anchor}"
 
 
 def _home(store: DocumentStore) -> dict[str, Any]:

@@ -8,6 +8,7 @@ question box asks the reader this process already serves (the hotline desk's), s
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
@@ -24,7 +25,7 @@ from knowledge.retrieval import Filters
 from knowledge.store import Change, DocumentStore
 
 from .admin_form import RETIRE_VALIDITIES, FormResult, change_note, read_metadata, read_retirement, values_of
-from .admin_page import findings_of, render
+from .admin_page import document_path, findings_of, render
 from .auth import KbManager, User
 from .deps import SettingsDep, StoreDep
 from .kb_desk import KnowledgeDeskDep
@@ -89,26 +90,6 @@ def _detail(store: DocumentStore, doc: Document, chunk_chars: int) -> dict[str, 
     }
 
 
-@router.get("/{doc_id}", include_in_schema=False)
-async def detail(
-    request: Request,
-    user: KbManager,
-    store: StoreDep,
-    settings: SettingsDep,
-    doc_id: DocId,
-    q: Annotated[str | None, Query(max_length=2000)] = None,
-) -> HTMLResponse:
-    """Metadata, links, findings, the chunks as the index holds them and, when asked, the assistant's answer."""
-    doc = await run_in_threadpool(store.find, doc_id)
-    if doc is None:
-        return await run_in_threadpool(_missing, request, user, store, doc_id)
-    context = await run_in_threadpool(_detail, store, doc, settings.index.chunk_chars)
-    question = (q or "").strip()[: settings.chat.max_chars]
-    desk: HotlineDesk = request.app.state.hotline  # its reader: the index this process already serves
-    asked = await run_in_threadpool(probe, desk, doc_id, question) if question else None
-    return render(request, user, "admin_document.html", question=question or doc.title, probe=asked, **context)
-
-
 def _edit_context(store: DocumentStore, doc: Document) -> dict[str, Any]:
     docs = list(store.all())
     interpretations = [d for d in docs if d.kind is Kind.INTERPRETATION and d.id != doc.id]
@@ -144,7 +125,7 @@ def _edit_page(
     )  # fmt: skip
 
 
-@router.get("/{doc_id}/edit", include_in_schema=False)
+@router.get("/{doc_id:path}/edit", include_in_schema=False)
 async def edit_form(request: Request, user: KbManager, store: StoreDep, doc_id: DocId) -> HTMLResponse:
     """The metadata form, the retire form and the 解读 links of one document."""
     doc = await run_in_threadpool(store.find, doc_id)
@@ -162,43 +143,66 @@ def _stale(form: FormResult, current: int) -> str:
 
 def _done(doc_id: str, change: Change, done: str) -> RedirectResponse:
     shown = "unchanged" if change.action == "unchanged" else done
-    return RedirectResponse(f"/admin/documents/{doc_id}?done={shown}&v={change.version}", status_code=303)
+    return RedirectResponse(f"{document_path(doc_id)}?done={shown}&v={change.version}", status_code=303)
 
 
 async def _form(request: Request) -> dict[str, Any]:
     return dict(await request.form())
 
 
-@router.post("/{doc_id}/edit", include_in_schema=False)
-async def save(request: Request, user: KbManager, store: StoreDep, desk: KnowledgeDeskDep, doc_id: DocId) -> Response:
-    """Save the metadata form through the writer; a bad or stale form is shown again and nothing is saved."""
+@dataclass(frozen=True)
+class EditForm:
+    """One of the edit page's two forms: how it is read, whether it is the retire form, what a refusal says."""
+
+    read: Callable[[Mapping[str, Any], Document, Collection[str]], FormResult]
+    retires: bool
+    refused: str
+
+
+METADATA_FORM = EditForm(read_metadata, False, "没有保存：请按提示改正标出的项目。")
+RETIRE_FORM = EditForm(read_retirement, True, "没有标注：请按提示改正标出的项目。")
+
+
+async def _checked(
+    request: Request, user: User, store: DocumentStore, doc_id: str, kind: EditForm
+) -> tuple[Document, FormResult] | Response:
+    """What saving and retiring share before they write: the document (its missing page when gone), the form read
+    against it, and the edit page again when the form is bad (400) or was opened on an older version (409)."""
     doc = await run_in_threadpool(store.find, doc_id)
     if doc is None:
         return await run_in_threadpool(_missing, request, user, store, doc_id)
     context = await run_in_threadpool(_edit_context, store, doc)
-    form = read_metadata(await _form(request), doc, context["titles"])
+    form = kind.read(await _form(request), doc, context["titles"])
     if not form.ok:
-        return _edit_page(request, user, context, 400, edit=form, message="没有保存：请按提示改正标出的项目。")
-    if stale := _stale(form, context["current"]):
-        return _edit_page(request, user, context, 409, edit=form, message=stale)
+        status, message = 400, kind.refused
+    elif stale := _stale(form, context["current"]):
+        status, message = 409, stale
+    else:
+        return doc, form
+    edit, retire = (None, form) if kind.retires else (form, None)
+    return _edit_page(request, user, context, status, edit=edit, retire=retire, message=message)
+
+
+@router.post("/{doc_id:path}/edit", include_in_schema=False)
+async def save(request: Request, user: KbManager, store: StoreDep, desk: KnowledgeDeskDep, doc_id: DocId) -> Response:
+    """Save the metadata form through the writer; a bad or stale form is shown again and nothing is saved."""
+    checked = await _checked(request, user, store, doc_id, METADATA_FORM)
+    if isinstance(checked, Response):
+        return checked
+    doc, form = checked
     assert form.document is not None
     note = change_note(doc, form.document, form.note)
     change = await run_in_threadpool(desk.upsert, form.document, note, user.name)
     return _done(doc_id, change, "saved")
 
 
-@router.post("/{doc_id}/retire", include_in_schema=False)
+@router.post("/{doc_id:path}/retire", include_in_schema=False)
 async def retire(request: Request, user: KbManager, store: StoreDep, desk: KnowledgeDeskDep, doc_id: DocId) -> Response:
     """Label a document 已废止 / 失效 / 已修改 with a reason and an optional replacement, through the writer."""
-    doc = await run_in_threadpool(store.find, doc_id)
-    if doc is None:
-        return await run_in_threadpool(_missing, request, user, store, doc_id)
-    context = await run_in_threadpool(_edit_context, store, doc)
-    form = read_retirement(await _form(request), doc, context["titles"])
-    if not form.ok:
-        return _edit_page(request, user, context, 400, retire=form, message="没有标注：请按提示改正标出的项目。")
-    if stale := _stale(form, context["current"]):
-        return _edit_page(request, user, context, 409, retire=form, message=stale)
+    checked = await _checked(request, user, store, doc_id, RETIRE_FORM)
+    if isinstance(checked, Response):
+        return checked
+    _, form = checked
     assert form.document is not None
     validity = form.document.validity
     note = form.note or f"标注为{validity.value}"
@@ -206,7 +210,7 @@ async def retire(request: Request, user: KbManager, store: StoreDep, desk: Knowl
     return _done(doc_id, change, "retired")
 
 
-@router.post("/{doc_id}/interpretations", include_in_schema=False)
+@router.post("/{doc_id:path}/interpretations", include_in_schema=False)
 async def link_interpretation(
     request: Request, user: KbManager, store: StoreDep, desk: KnowledgeDeskDep, doc_id: DocId
 ) -> Response:
@@ -222,4 +226,31 @@ async def link_interpretation(
         return _edit_page(request, user, context, 400, message=message)
     note = f"关联为《{doc.title}》的解读"
     await run_in_threadpool(desk.upsert, replace(interpretation, interprets=doc_id), note, user.name)
-    return RedirectResponse(f"/admin/documents/{doc_id}?done=linked", status_code=303)
+    return RedirectResponse(f"{document_path(doc_id)}?done=linked", status_code=303)
+
+
+@router.get("/", include_in_schema=False)
+async def no_document(_: KbManager) -> RedirectResponse:
+    """The list, as the router's trailing-slash redirect gave it before the detail's path took every path."""
+    return RedirectResponse("/admin/documents", status_code=307)
+
+
+# last of the routes: its path takes every longer one (a document id may hold "/")
+@router.get("/{doc_id:path}", include_in_schema=False)
+async def detail(
+    request: Request,
+    user: KbManager,
+    store: StoreDep,
+    settings: SettingsDep,
+    doc_id: DocId,
+    q: Annotated[str | None, Query(max_length=2000)] = None,
+) -> HTMLResponse:
+    """Metadata, links, findings, the chunks as the index holds them and, when asked, the assistant's answer."""
+    doc = await run_in_threadpool(store.find, doc_id)
+    if doc is None:
+        return await run_in_threadpool(_missing, request, user, store, doc_id)
+    context = await run_in_threadpool(_detail, store, doc, settings.index.chunk_chars)
+    question = (q or "").strip()[: settings.chat.max_chars]
+    desk: HotlineDesk = request.app.state.hotline  # its reader: the index this process already serves
+    asked = await run_in_threadpool(probe, desk, doc_id, question) if question else None
+    return render(request, user, "admin_document.html", question=question or doc.title, probe=asked, **context)

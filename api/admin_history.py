@@ -60,7 +60,7 @@ def _missing(request: Request, user: User, doc_id: str) -> HTMLResponse:
     return render(request, user, "admin_missing.html", 404, doc_id=doc_id, history=[])
 
 
-@router.get("/{doc_id}/history", include_in_schema=False)
+@router.get("/{doc_id:path}/history", include_in_schema=False)
 async def history(request: Request, user: KbManager, store: StoreDep, doc_id: DocId) -> HTMLResponse:
     """Every version, newest first, with two version pickers for a diff."""
     try:
@@ -74,7 +74,7 @@ async def history(request: Request, user: KbManager, store: StoreDep, doc_id: Do
     )  # fmt: skip
 
 
-@router.get("/{doc_id}/diff", include_in_schema=False)
+@router.get("/{doc_id:path}/diff", include_in_schema=False)
 async def diff(
     request: Request,
     user: KbManager,

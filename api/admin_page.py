@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from functools import cache
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -49,6 +49,11 @@ DONE_MESSAGES = {
     "linked": "已关联解读，助手几秒内随之更新。",
     "unchanged": "没有改动，未保存新版本。",
 }
+
+
+def document_path(doc_id: str) -> str:
+    """The detail page of a document; its id quoted, as an id may hold "/", "?" or "#" (the routes take "/")."""
+    return f"/admin/documents/{quote(doc_id, safe='/')}"
 
 
 def when(moment: datetime | None) -> str:

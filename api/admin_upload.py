@@ -44,7 +44,7 @@ from .admin_upload_files import Outcome, Received, failure, file_results, keep, 
 from .auth import KbManager, User
 from .deps import SettingsDep
 from .edge import BodyLimit
-from .errors import ApiError
+from .errors import ApiError, error_responses
 from .kb_desk import KnowledgeDesk, KnowledgeDeskDep
 from .settings import UploadSettings
 
@@ -155,7 +155,7 @@ def _ingest(desk: KnowledgeDesk, received: list[Received], actor: str, emit: Emi
     except Exception as error:  # whatever stopped the ingest, the caller is told (and the log has the traceback)
         log.exception("an upload of %d files failed", len(kept))
         outcome = failure(error)
-        emit("error", outcome.error or {})
+        emit("error", outcome.error_body())
         return outcome
     for result in results:
         emit("result", result.as_json())
@@ -195,7 +195,7 @@ def _quiet(event: str, data: dict[str, Any]) -> None:
     """No one follows the steps of an upload answered at its end."""
 
 
-@router.post(UPLOAD_PATH, include_in_schema=False)
+@router.post(UPLOAD_PATH, include_in_schema=False, responses=error_responses(400, 401, 403, 413, 500))
 async def upload(request: Request, user: KbManager, desk: KnowledgeDeskDep, settings: SettingsDep) -> Response:
     """Keep the files, ingest them as the caller, and tell how it went (see the module docstring)."""
     received = await _receive(request, settings.upload)
@@ -205,6 +205,6 @@ async def upload(request: Request, user: KbManager, desk: KnowledgeDeskDep, sett
     outcome = await run_in_threadpool(_ingest, desk, received, user.name, _quiet)
     if "application/json" in accept:
         if outcome.error is not None:
-            return JSONResponse(outcome.error, status_code=outcome.status)
+            raise outcome.error  # rendered by api/errors.py's handlers, as every other refusal of this route
         return JSONResponse({"files": [r.as_json() for r in outcome.results], "summary": outcome.totals})
     return _page(request, user, settings.upload, outcome)

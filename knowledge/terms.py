@@ -9,7 +9,9 @@ from pathlib import Path
 from .document import Document
 
 _TERM = re.compile(r"^[\u4e00-\u9fff0-9A-Za-z]{2,16}$")
-_TITLE_PARTS = re.compile(r"关于|印发|进一步|做好|的|通知|若干措施|实施细则|实施办法|暂行规定|办法|[《》〈〉、，,（）()\s]+")
+_TITLE_PARTS = re.compile(
+    r"关于|印发|进一步|做好|的|通知|若干措施|实施细则|实施办法|暂行规定|办法|[《》〈〉、，,（）()\s]+"
+)
 
 
 def collect_terms(docs: Iterable[Document]) -> list[str]:

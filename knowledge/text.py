@@ -88,7 +88,9 @@ def normalized_bigrams(normalized: str) -> list[str]:
     return [run[i : i + 2] for run in _HAN_RUN.findall(normalized) for i in range(len(run) - 1)]
 
 
-_FUNCTION_CHARS = frozenset("的了是在我你他她它们有那这么什吗呢吧啊和与及或也就都还对为被把给从向等之其该以于由将并而则又哪谁几怎")
+_FUNCTION_CHARS = frozenset(
+    "的了是在我你他她它们有那这么什吗呢吧啊和与及或也就都还对为被把给从向等之其该以于由将并而则又哪谁几怎"
+)
 
 
 def is_function_bigram(bigram: str) -> bool:

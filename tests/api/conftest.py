@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +14,7 @@ import pytest
 from fastapi import FastAPI
 from playwright.sync_api import Browser, sync_playwright
 
+from api.accounts import AccountStore, Role
 from api.app import create_app
 from api.settings import AppSettings
 from knowledge.embedding import Embedder
@@ -24,7 +25,7 @@ from monitor.messages import MessageStore, import_messages
 from ..conftest import ROOT, SHARED_DATA, copy_sample
 from ..servers import Stack, serving_api
 from .fakes import FakeTelegramApi, FakeWeChatApi
-from .pages import CHROMIUM, CHROMIUM_ARGS
+from .pages import CHROMIUM, CHROMIUM_ARGS, StaffApi
 
 REDIS_URL = "redis://127.0.0.1:6379/0"  # the local Redis the tests share (rate limits, WeChat keys)
 
@@ -78,6 +79,28 @@ def serve_api(settings: AppSettings, app: FastAPI | None = None) -> Iterator[Run
     app = app or create_app(settings)
     with serving_api(app, timeout=30) as url:
         yield RunningApi(url, settings, app)
+
+
+@contextmanager
+def serve_staff_api(
+    root: Path, sample_template: Path, staff: Mapping[str, Role], password: str, settings: AppSettings | None = None
+) -> Iterator[StaffApi]:
+    """The app over a copy of the sample knowledge base in ``root``, with ``staff`` (name → role) and an analyst's
+    key; ``settings`` carries what a test sets beyond that (its store, index and log are replaced)."""
+    knowledge = copy_sample(sample_template, root / "kb")
+    settings = settings or AppSettings()
+    settings.store.url, settings.index.dir = knowledge.store.url, knowledge.index.dir
+    settings.conversation_log.url = f"sqlite:///{root}/log.db"
+    settings.conversation_log.spool = str(root / "log-spool.jsonl")
+    settings.hotline.warm_up = False  # no staff page here needs the classifier; the reader opens on a first question
+    settings.accounts.login_rate_limit = "60/minute"  # each test logs its staff in afresh
+    accounts = AccountStore.open(settings.store.url)
+    for name, role in staff.items():
+        accounts.add_user(name, role, password)
+    analyst_key = accounts.add_key("page-analyst", Role.ANALYST)
+    accounts.close()
+    with serve_api(settings) as running:
+        yield StaffApi(running, password, analyst_key)
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:

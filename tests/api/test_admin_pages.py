@@ -7,104 +7,56 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import closing
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from api.accounts import AccountStore, Role
+from api.accounts import Role
 from api.admin_catalogue import PAGE_SIZE
 from api.admin_form import values_of
 from api.admin_page import today
-from api.settings import AppSettings
 from knowledge.checks import check_documents
 from knowledge.chunking import chunk_document
-from knowledge.document import Validity
-from knowledge.store import DocumentStore
+from knowledge.document import Document, Validity
 
-from ..conftest import copy_sample
-from .conftest import RunningApi, serve_api, wait_until
-from .pages import SCREENSHOTS, axe_findings, needs_chromium
+from .conftest import serve_staff_api, wait_until
+from .pages import SCREENSHOTS, StaffApi, axe_findings, logged_in_page, needs_chromium
 
 pytestmark = needs_chromium
 MANAGER, ANALYST, PASSWORD = "kb-li", "an-zhao", "知识库-manager-pass-42"
 TIMEOUT_MS = 180_000  # the first question loads the model, the first write the writer's, on a busy 2-core machine
-LOGIN_TOKEN = re.compile(r'action="/login"[^>]*>\s*<input type="hidden" name="csrf_token" value="([^"]+)"')
 OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
 LOAN_2023, LOAN_2019 = "qh-policy-entrepreneurship-loan-2023", "qh-policy-entrepreneurship-loan-2019"
 
 
-@dataclass(frozen=True)
-class AdminApi:
-    api: RunningApi
-    analyst_key: str
-
-    @property
-    def url(self) -> str:
-        return self.api.url
-
-    def store(self) -> DocumentStore:
-        return DocumentStore.open(self.api.settings.store.url)
-
-    def versions(self, doc_id: str) -> list[int]:
-        store = self.store()
-        try:
-            return [v.version for v in store.history(doc_id)]
-        finally:
-            store.close()
+def versions(admin: StaffApi, doc_id: str) -> list[int]:
+    store = admin.store()
+    try:
+        return [v.version for v in store.history(doc_id)]
+    finally:
+        store.close()
 
 
 @pytest.fixture(scope="module")
-def admin(tmp_path_factory: pytest.TempPathFactory, sample_template: Path) -> Iterator[AdminApi]:
-    root = tmp_path_factory.mktemp("admin-pages")
-    knowledge = copy_sample(sample_template, root / "kb")
-    settings = AppSettings()
-    settings.store.url = knowledge.store.url
-    settings.index.dir = knowledge.index.dir
-    settings.conversation_log.url = f"sqlite:///{root}/log.db"
-    settings.conversation_log.spool = str(root / "log-spool.jsonl")
-    settings.hotline.warm_up = False  # nothing here needs the classifier; the reader opens on the first question
-    settings.accounts.login_rate_limit = "60/minute"  # each test logs the same manager in afresh
-    accounts = AccountStore.open(settings.store.url)
-    accounts.add_user(MANAGER, Role.KB_MANAGER, PASSWORD)
-    accounts.add_user(ANALYST, Role.ANALYST, PASSWORD)
-    analyst_key = accounts.add_key("admin-analyst", Role.ANALYST)
-    accounts.close()
-    with serve_api(settings) as running:
-        yield AdminApi(running, analyst_key)
+def admin(tmp_path_factory: pytest.TempPathFactory, sample_template: Path) -> Iterator[StaffApi]:
+    staff = {MANAGER: Role.KB_MANAGER, ANALYST: Role.ANALYST}
+    with serve_staff_api(tmp_path_factory.mktemp("admin-pages"), sample_template, staff, PASSWORD) as running:
+        yield running
 
 
-def manager_page(browser: Browser, admin: AdminApi, width: int = 1280, height: int = 900) -> Page:
+def manager_page(browser: Browser, admin: StaffApi, width: int = 1280, height: int = 900) -> Page:
     """A fresh browser that opened /admin, was shown the login form, and logged in as the knowledge manager."""
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
-    context.set_default_timeout(TIMEOUT_MS)
-    opened = context.new_page()
-    refused = opened.goto(f"{admin.url}/admin")
-    assert refused is not None and refused.status == 401
-    opened.get_by_label("用户名").fill(MANAGER)
-    opened.get_by_label("密码").fill(PASSWORD)
-    opened.get_by_label("密码").press("Enter")
-    opened.wait_for_url(re.compile(r"/admin$"))
-    return opened
+    return logged_in_page(browser, f"{admin.url}/admin", MANAGER, PASSWORD, TIMEOUT_MS, width, height)
 
 
 @pytest.fixture
-def page(browser: Browser, admin: AdminApi) -> Iterator[Page]:
+def page(browser: Browser, admin: StaffApi) -> Iterator[Page]:
     opened = manager_page(browser, admin)
     yield opened
     opened.context.close()
-
-
-def session(admin: AdminApi, name: str) -> tuple[httpx.Client, str]:
-    """An HTTP client logged in through the form as ``name``, and its session's CSRF token."""
-    http = httpx.Client(base_url=admin.url, timeout=TIMEOUT_MS / 1000, follow_redirects=False)
-    token = LOGIN_TOKEN.search(http.get("/login").text)
-    assert token is not None
-    form = {"name": name, "password": PASSWORD, "csrf_token": token.group(1), "next": ""}
-    assert http.post("/login", data=form).status_code == 303
-    return http, http.get("/api/auth/me").json()["csrf_token"]
 
 
 def shot(page: Page, name: str) -> None:
@@ -116,10 +68,17 @@ def no_serious_axe(page: Page) -> None:
     assert axe_findings(page) == []
 
 
+def lines_of(page: Page, cells: str) -> list[int]:
+    """How many lines the text of each cell takes as laid out (1: not wrapped)."""
+    script = "cells => cells.map(c => { const r = document.createRange(); r.selectNodeContents(c); "
+    script += "return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; })"
+    return page.locator(cells).evaluate_all(script)
+
+
 # ---------------------------------------------------------------------------------------------------
 
 
-def test_only_kb_managers_and_admins_open_the_admin_pages(admin: AdminApi) -> None:
+def test_only_kb_managers_and_admins_open_the_admin_pages(admin: StaffApi) -> None:
     paths = ["/admin", "/admin/documents", f"/admin/documents/{LOAN_2023}", f"/admin/documents/{LOAN_2023}/edit",
              f"/admin/documents/{LOAN_2023}/history", "/admin/findings"]  # fmt: skip
     with httpx.Client(base_url=admin.url, timeout=60) as anonymous:
@@ -130,15 +89,15 @@ def test_only_kb_managers_and_admins_open_the_admin_pages(admin: AdminApi) -> No
         login_form = anonymous.get("/admin/documents", headers={"Accept": "text/html"})
         assert login_form.status_code == 401 and 'name="next" value="/admin/documents"' in login_form.text
 
-    analyst, csrf = session(admin, ANALYST)
-    before = admin.versions(LOAN_2023)
+    analyst, csrf = admin.session(ANALYST)
+    before = versions(admin, LOAN_2023)
     refused = analyst.post(f"/admin/documents/{LOAN_2023}/retire", data={"csrf_token": csrf, "validity": "已废止"})
     assert refused.status_code == 403 and refused.json()["error"] == "forbidden"
     assert analyst.get("/admin", headers={"Accept": "text/html"}).status_code == 403
-    assert admin.versions(LOAN_2023) == before
+    assert versions(admin, LOAN_2023) == before
 
 
-def test_the_home_page_counts_documents_and_links_findings(page: Page, admin: AdminApi) -> None:
+def test_the_home_page_counts_documents_and_links_findings(page: Page, admin: StaffApi) -> None:
     store = admin.store()
     docs = list(store.all())
     store.close()
@@ -151,6 +110,8 @@ def test_the_home_page_counts_documents_and_links_findings(page: Page, admin: Ad
     policies = sum(1 for d in docs if d.kind.value == "policy")
     expect(page.locator("table.counts tbody tr").first.locator("td").last).to_have_text(str(policies))
     expect(page.get_by_role("heading", name="最近的改动")).to_be_visible()
+    when_who_what = lines_of(page, "table.recent tbody td:is(:nth-child(-n + 2), :nth-child(4))")
+    assert len(when_who_what) > 3 and set(when_who_what) == {1}  # "system" in one piece, not "syst / em"
     shot(page, "home")
     no_serious_axe(page)
 
@@ -160,7 +121,7 @@ def test_the_home_page_counts_documents_and_links_findings(page: Page, admin: Ad
     expect(page.locator("table.findings tbody")).not_to_contain_text("missing_field")
 
 
-def test_the_list_filters_by_validity_and_by_search(page: Page, admin: AdminApi) -> None:
+def test_the_list_filters_by_validity_and_by_search(page: Page, admin: StaffApi) -> None:
     store = admin.store()
     docs = list(store.all())
     store.close()
@@ -196,11 +157,11 @@ def test_the_list_filters_by_validity_and_by_search(page: Page, admin: AdminApi)
     expect(page.get_by_role("alert")).to_contain_text("不是有效的日期")
 
 
-def test_a_document_shows_its_chunks_and_what_the_assistant_answers(page: Page, admin: AdminApi) -> None:
+def test_a_document_shows_its_chunks_and_what_the_assistant_answers(page: Page, admin: StaffApi) -> None:
     store = admin.store()
     doc = store.get(LOAN_2023)
     store.close()
-    chunks = chunk_document(doc, admin.api.settings.index.chunk_chars)
+    chunks = chunk_document(doc, admin.settings.index.chunk_chars)
     page.goto(f"{admin.url}/admin/documents/{LOAN_2023}")
 
     expect(page.get_by_role("heading", level=1)).to_contain_text(doc.title)
@@ -233,7 +194,7 @@ def test_a_document_shows_its_chunks_and_what_the_assistant_answers(page: Page, 
     expect(page.locator(".probe")).to_contain_text("这份文件已废止：默认不参与回答")
 
 
-def test_editing_a_doc_number_shows_on_the_page_and_in_history_with_a_diff(page: Page, admin: AdminApi) -> None:
+def test_editing_a_doc_number_shows_on_the_page_and_in_history_with_a_diff(page: Page, admin: StaffApi) -> None:
     doc_id, new_number = "qh-policy-business-environment-2024", "青政发〔2024〕18号"
     page.goto(f"{admin.url}/admin/documents/{doc_id}/edit")
     page.get_by_label("文号").fill(new_number)
@@ -266,9 +227,9 @@ def test_editing_a_doc_number_shows_on_the_page_and_in_history_with_a_diff(page:
     assert (latest.actor, latest.note, latest.document.doc_number) == (MANAGER, "更正文号", new_number)
 
 
-def test_bad_input_is_shown_again_and_nothing_is_saved(page: Page, admin: AdminApi) -> None:
+def test_bad_input_is_shown_again_and_nothing_is_saved(page: Page, admin: StaffApi) -> None:
     doc_id = "qh-policy-graduate-startup-subsidy-2024"
-    before = admin.versions(doc_id)
+    before = versions(admin, doc_id)
     page.goto(f"{admin.url}/admin/documents/{doc_id}/edit")
     page.get_by_label("替代文件（编号）").fill("qh-policy-no-such-thing")
     page.get_by_label("生效日期").fill("2024-05-01")
@@ -286,25 +247,25 @@ def test_bad_input_is_shown_again_and_nothing_is_saved(page: Page, admin: AdminA
     shot(page, "edit-errors")
     no_serious_axe(page)
 
-    http, csrf = session(admin, MANAGER)
+    http, csrf = admin.session(MANAGER)
     form = {"csrf_token": csrf, "validity": "现行有效", "written_date": "2024-02-30"}
     bad_date = http.post(f"/admin/documents/{doc_id}/edit", data=form)
     assert bad_date.status_code == 400 and "“2024-02-30”不是有效的日期" in bad_date.text
     unknown = http.post(f"/admin/documents/{doc_id}/retire", data={"csrf_token": csrf, "validity": "现行有效"})
     assert unknown.status_code == 400 and "请选择一个有效性：已废止、失效、已修改" in unknown.text
-    assert admin.versions(doc_id) == before
+    assert versions(admin, doc_id) == before
 
 
-def test_a_form_opened_before_a_colleagues_save_does_not_overwrite_it_unseen(page: Page, admin: AdminApi) -> None:
+def test_a_form_opened_before_a_colleagues_save_does_not_overwrite_it_unseen(page: Page, admin: StaffApi) -> None:
     doc_id = "qh-policy-rural-return-startup-subsidy-2024"
     page.goto(f"{admin.url}/admin/documents/{doc_id}/edit")  # opened on version 1
-    colleague, csrf = session(admin, MANAGER)
+    colleague, csrf = admin.session(MANAGER)
     store = admin.store()
     values = values_of(store.get(doc_id))  # every field as the form sends it: an absent one would be cleared
     store.close()
     form = {**values, "csrf_token": csrf, "version": "1", "issuer": "青禾县农业农村局", "note": "同事先改了发文机关"}
     assert colleague.post(f"/admin/documents/{doc_id}/edit", data=form).status_code == 303
-    assert admin.versions(doc_id) == [1, 2]
+    assert versions(admin, doc_id) == [1, 2]
 
     page.get_by_label("部门").fill("县农业农村局（乡村振兴）")
     with page.expect_response(lambda r: r.url.endswith("/edit") and r.request.method == "POST") as sent:
@@ -314,13 +275,13 @@ def test_a_form_opened_before_a_colleagues_save_does_not_overwrite_it_unseen(pag
     expect(page.get_by_role("link", name="看看版本 1 之后改了什么")).to_have_attribute(
         "href", f"/admin/documents/{doc_id}/diff?old=1&new=2"
     )
-    assert admin.versions(doc_id) == [1, 2]
+    assert versions(admin, doc_id) == [1, 2]
     expect(page.get_by_label("部门")).to_have_value("县农业农村局（乡村振兴）")  # nothing typed is lost
     page.get_by_role("button", name="保存", exact=True).click()  # seen: saving again is deliberate
     page.wait_for_url(re.compile(r"done=saved&v=3$"))
 
 
-def test_retiring_with_a_reason_shows_the_badge_and_keeps_history(page: Page, admin: AdminApi) -> None:
+def test_retiring_with_a_reason_shows_the_badge_and_keeps_history(page: Page, admin: StaffApi) -> None:
     doc_id = "qh-policy-old-community-renovation-2024"
     page.goto(f"{admin.url}/admin/documents/{doc_id}/edit")
     page.get_by_label("标注为").select_option("已废止")
@@ -343,7 +304,7 @@ def test_retiring_with_a_reason_shows_the_badge_and_keeps_history(page: Page, ad
     expect(page.get_by_label("替代文件（编号）")).to_be_in_viewport()
 
 
-def test_a_finding_is_listed_and_fixed_through_its_link(page: Page, admin: AdminApi) -> None:
+def test_a_finding_is_listed_and_fixed_through_its_link(page: Page, admin: StaffApi) -> None:
     doc_id = "qh-policy-resident-medical-insurance-2025"
     page.goto(f"{admin.url}/admin/documents/{doc_id}/edit")
     page.get_by_label("文号").fill("")
@@ -369,25 +330,25 @@ def test_a_finding_is_listed_and_fixed_through_its_link(page: Page, admin: Admin
     expect(page.locator("table.findings tbody")).not_to_contain_text("缺少文号")
 
 
-def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(admin: AdminApi) -> None:
+def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(admin: StaffApi) -> None:
     doc_id = "qh-policy-employment-2025"
-    http, csrf = session(admin, MANAGER)
-    before = admin.versions(doc_id)
+    http, csrf = admin.session(MANAGER)
+    before = versions(admin, doc_id)
     form = {"validity": "已废止", "note": "forged"}
     for path in (f"/admin/documents/{doc_id}/retire", f"/admin/documents/{doc_id}/edit"):
         missing = http.post(path, data=form)
         wrong = http.post(path, data={**form, "csrf_token": "guessed"})
         assert [missing.status_code, wrong.status_code] == [403, 403]
         assert missing.json()["error"] == wrong.json()["error"] == "csrf_refused"
-    assert admin.versions(doc_id) == before
+    assert versions(admin, doc_id) == before
     linked = http.post(
         f"/admin/documents/{doc_id}/interpretations", data={"interpretation": "qh-interp-employment-2025"}
     )
     assert linked.status_code == 403
-    assert admin.versions(doc_id) == before
+    assert versions(admin, doc_id) == before
 
 
-def test_a_deleted_documents_history_is_still_shown(page: Page, admin: AdminApi) -> None:
+def test_a_deleted_documents_history_is_still_shown(page: Page, admin: StaffApi) -> None:
     doc_id = "qh-notice-covid-smb-relief-2022"
     store = admin.store()
     store.delete(doc_id, note="撤下过期通知", actor="cli:wang")
@@ -402,7 +363,7 @@ def test_a_deleted_documents_history_is_still_shown(page: Page, admin: AdminApi)
 
 
 @pytest.mark.parametrize("width", [390, 360])
-def test_phone_width_has_no_horizontal_scroll(browser: Browser, admin: AdminApi, width: int) -> None:
+def test_phone_width_has_no_horizontal_scroll(browser: Browser, admin: StaffApi, width: int) -> None:
     phone = manager_page(browser, admin, width, 740)
     try:
         for path in ("/admin", "/admin/documents", f"/admin/documents/{LOAN_2023}",
@@ -420,7 +381,7 @@ def test_phone_width_has_no_horizontal_scroll(browser: Browser, admin: AdminApi,
         phone.context.close()
 
 
-def test_the_pages_work_with_the_keyboard(page: Page, admin: AdminApi) -> None:
+def test_the_pages_work_with_the_keyboard(page: Page, admin: StaffApi) -> None:
     page.goto(f"{admin.url}/admin/documents")
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="跳到正文")).to_be_focused()
@@ -435,3 +396,28 @@ def test_the_pages_work_with_the_keyboard(page: Page, admin: AdminApi) -> None:
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/admin/documents/[^/?]+$"))
     expect(page.get_by_role("heading", name="分块预览", exact=False)).to_be_visible()
+
+
+def test_a_document_whose_id_holds_slashes_opens_saves_and_shows_its_history(admin: StaffApi) -> None:
+    doc_id = "qh/notice/2026/07"  # ids come from the files' own metadata: nothing keeps "/" out of them
+    store = admin.store()
+    try:
+        store.upsert(Document(id=doc_id, title="青禾县关于夜间施工管理的通知", body="一、施工时间\n夜间禁止施工。"))
+        values = values_of(store.get(doc_id))
+    finally:
+        store.close()
+    http, csrf = admin.session(MANAGER)
+    with closing(http):
+        listed = http.get("/admin/documents", params={"q": "夜间施工"})
+        assert f'href="/admin/documents/{doc_id}"' in listed.text
+        for page in ("", "/edit", "/history"):
+            shown = http.get(f"/admin/documents/{doc_id}{page}")
+            assert shown.status_code == 200 and "夜间施工管理" in shown.text, page
+        form = {**values, "csrf_token": csrf, "version": "1", "doc_number": "青政办发〔2026〕7号", "note": "补上文号"}
+        saved = http.post(f"/admin/documents/{doc_id}/edit", data=form)
+        assert saved.status_code == 303, saved.text
+        assert saved.headers["location"] == f"/admin/documents/{doc_id}?done=saved&v=2"
+        assert "青政办发〔2026〕7号" in http.get(saved.headers["location"]).text
+        diff = http.get(f"/admin/documents/{doc_id}/diff", params={"old": 1, "new": 2})
+        assert diff.status_code == 200 and "补上文号" in diff.text
+    assert versions(admin, doc_id) == [1, 2]

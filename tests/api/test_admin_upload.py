@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import closing
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,7 @@ import httpx
 import openpyxl
 import pytest
 
-from api.accounts import AccountStore, Role
+from api.accounts import Role
 from api.kb_desk import KnowledgeDesk
 from api.settings import AppSettings
 from knowledge.document import Document
@@ -33,11 +31,11 @@ from knowledge.writer import KnowledgeWriter
 
 from ..conftest import ROOT, copy_sample
 from ..knowledge.test_parsers import _pdf_with_text
-from .conftest import RunningApi, serve_api, wait_until
+from .conftest import serve_staff_api, wait_until
+from .pages import StaffApi
 
 MANAGER, ANALYST, PASSWORD = "kb-li", "analyst-zhao", "青禾-upload-pass-42"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-LOGIN_CSRF = re.compile(r'action="/login"[^>]*>\s*<input type="hidden" name="csrf_token" value="([^"]+)"')
 INGEST_S = 300.0  # the first upload opens the writer and its model on a busy 2-core machine
 NIGHT_MARKET_TITLE = "青禾县夜间集市摊位管理办法"
 NIGHT_MARKET_NUMBER = "青政办发〔2026〕21号"
@@ -62,48 +60,16 @@ def night_market_docx() -> bytes:
     return out.getvalue()
 
 
-@dataclass(frozen=True)
-class UploadApi:
-    api: RunningApi
-    analyst_key: str
-
-    @property
-    def settings(self) -> AppSettings:
-        return self.api.settings
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.api.url, timeout=INGEST_S, follow_redirects=False)
-
-    def session(self, name: str) -> tuple[httpx.Client, str]:
-        """A client logged in as ``name`` through the login form, and its session's CSRF token."""
-        http = self.client()
-        token = LOGIN_CSRF.search(http.get("/login").text)
-        assert token is not None
-        form = {"name": name, "password": PASSWORD, "csrf_token": token.group(1), "next": ""}
-        assert http.post("/login", data=form).status_code == 303
-        return http, http.get("/api/auth/me").json()["csrf_token"]
-
-
 @pytest.fixture(scope="module")
-def uploads(sample_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[UploadApi]:
+def uploads(sample_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaffApi]:
     root = tmp_path_factory.mktemp("admin-upload")
-    kb = copy_sample(sample_template, root / "kb")
     settings = AppSettings()
-    settings.store.url, settings.index.dir = kb.store.url, kb.index.dir
-    settings.conversation_log.url = f"sqlite:///{root}/log.db"
-    settings.conversation_log.spool = str(root / "log-spool.jsonl")
     settings.upload.dir = root / "uploads"
     # small caps: an oversized request is still sent whole before its 413 is read
     settings.upload.max_file_bytes, settings.upload.max_request_bytes = 100_000, 300_000
-    settings.hotline.warm_up = False  # nothing here asks the hotline desk: its model stays unloaded
-    settings.accounts.login_rate_limit = "60/minute"  # every test logs in afresh
-    accounts = AccountStore.open(settings.store.url)
-    accounts.add_user(MANAGER, Role.KB_MANAGER, PASSWORD)
-    accounts.add_user(ANALYST, Role.ANALYST, PASSWORD)
-    analyst_key = accounts.add_key("upload-analyst", Role.ANALYST)
-    accounts.close()
-    with serve_api(settings) as running:
-        yield UploadApi(running, analyst_key)
+    staff = {MANAGER: Role.KB_MANAGER, ANALYST: Role.ANALYST}
+    with serve_staff_api(root, sample_template, staff, PASSWORD, settings) as running:
+        yield running
 
 
 def files(*named: tuple[str, bytes]) -> list[tuple[str, tuple[str, bytes, str]]]:
@@ -139,12 +105,12 @@ def by_name(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def test_upload_streams_a_result_per_file_and_the_good_one_is_answered_within_seconds(
-    uploads: UploadApi, embedder: Embedder
+    uploads: StaffApi, embedder: Embedder
 ) -> None:
     reader = KnowledgeReader(uploads.settings, embedder)
     reader.refresh(strict=True)
     reader.start(0.2)  # as the API's and the action servers' readers follow CURRENT
-    http, csrf = uploads.session(MANAGER)
+    http, csrf = uploads.session(MANAGER, INGEST_S)
     try:
         before = reader.answer(NIGHT_MARKET_QUESTION)
         assert not (before.answered and before.citation and before.citation.doc_number == NIGHT_MARKET_NUMBER)
@@ -203,7 +169,7 @@ def _xlsx() -> bytes:
     return out.getvalue()
 
 
-def test_every_ingest_format_lands_and_bad_files_lose_nothing_else(uploads: UploadApi) -> None:
+def test_every_ingest_format_lands_and_bad_files_lose_nothing_else(uploads: StaffApi) -> None:
     parts = files(
         ("stall-rules.md", "---\nid: stall-rules\ntitle: 青禾县摊位卫生规范\nvalidity: 现行有效\n---\n"
                            "一、卫生要求\n摊主每晚收市后清扫摊位。\n".encode()),
@@ -221,7 +187,7 @@ def test_every_ingest_format_lands_and_bad_files_lose_nothing_else(uploads: Uplo
         ("virus.exe", b"MZ\x90\x00"),
         ("bad.jsonl", b"{not json\n"),
     )  # fmt: skip
-    http, csrf = uploads.session(MANAGER)
+    http, csrf = uploads.session(MANAGER, INGEST_S)
     with closing(http):
         response = http.post("/admin/upload", files=parts, data={"csrf_token": csrf},
                              headers={"Accept": "application/json"})  # fmt: skip
@@ -250,8 +216,8 @@ def test_every_ingest_format_lands_and_bad_files_lose_nothing_else(uploads: Uplo
         store.close()
 
 
-def test_the_page_without_javascript_posts_and_shows_the_results(uploads: UploadApi) -> None:
-    http, csrf = uploads.session(MANAGER)
+def test_the_page_without_javascript_posts_and_shows_the_results(uploads: StaffApi) -> None:
+    http, csrf = uploads.session(MANAGER, INGEST_S)
     with closing(http):
         page = http.get("/admin/upload", headers={"Accept": "text/html"})
         assert page.status_code == 200 and 'enctype="multipart/form-data"' in page.text and csrf in page.text
@@ -263,8 +229,8 @@ def test_the_page_without_javascript_posts_and_shows_the_results(uploads: Upload
     assert 'href="/admin/documents/stall-waste"' in done.text
 
 
-def test_without_the_csrf_token_nothing_is_kept(uploads: UploadApi) -> None:
-    http, _ = uploads.session(MANAGER)
+def test_without_the_csrf_token_nothing_is_kept(uploads: StaffApi) -> None:
+    http, _ = uploads.session(MANAGER, INGEST_S)
     with closing(http):
         refused = http.post("/admin/upload", files=files(("csrf-less.txt", "无令牌的通知\n内容。\n".encode())))
     assert refused.status_code == 403 and refused.json()["error"] == "csrf_refused"
@@ -276,21 +242,21 @@ def test_without_the_csrf_token_nothing_is_kept(uploads: UploadApi) -> None:
         store.close()
 
 
-def test_only_knowledge_managers_and_admins_may_upload(uploads: UploadApi) -> None:
+def test_only_knowledge_managers_and_admins_may_upload(uploads: StaffApi) -> None:
     part = files(("analyst.txt", "分析员的通知\n内容。\n".encode()))
-    with uploads.client() as anonymous:
+    with httpx.Client(base_url=uploads.url, timeout=INGEST_S) as anonymous:
         assert anonymous.post("/admin/upload", files=part).status_code == 401
         assert anonymous.get("/admin/upload").status_code == 401
         keyed = anonymous.post("/admin/upload", files=part, headers={"X-API-Key": uploads.analyst_key})
         assert keyed.status_code == 403 and keyed.json()["error"] == "forbidden"
-    http, csrf = uploads.session(ANALYST)
+    http, csrf = uploads.session(ANALYST, INGEST_S)
     with closing(http):
         assert http.get("/admin/upload").status_code == 403
         assert http.post("/admin/upload", files=part, data={"csrf_token": csrf}).status_code == 403
 
 
-def test_a_file_or_a_request_over_its_cap_is_refused_with_413(uploads: UploadApi) -> None:
-    http, csrf = uploads.session(MANAGER)
+def test_a_file_or_a_request_over_its_cap_is_refused_with_413(uploads: StaffApi) -> None:
+    http, csrf = uploads.session(MANAGER, INGEST_S)
     with closing(http):
         parts = files(("ok.txt", "通知\n内容。\n".encode()), ("huge.txt", b"x" * 150_000))
         large = http.post(
@@ -304,6 +270,28 @@ def test_a_file_or_a_request_over_its_cap_is_refused_with_413(uploads: UploadApi
         empty = http.post("/admin/upload", data={"csrf_token": csrf})
         assert empty.status_code == 400 and empty.json()["error"] == "no_files"
     assert not list(uploads.settings.upload.dir.rglob("ok.txt"))  # a refused request keeps nothing of it
+
+
+def test_an_ingest_that_fails_as_a_whole_is_told_in_every_answer_form(
+    uploads: StaffApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: Any) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(uploads.api.app.state.kb_desk, "ingest", broken)
+    http, csrf = uploads.session(MANAGER, INGEST_S)
+    with closing(http):
+        part = files(("stall-power.txt", "关于夜间集市用电的通知\n摊位统一接电。\n".encode()))
+
+        def upload(accept: str) -> httpx.Response:
+            return http.post("/admin/upload", files=part, data={"csrf_token": csrf}, headers={"Accept": accept})
+
+        answered, shown = upload("application/json"), upload("text/html")
+        streamed = stream_upload(http, csrf, part)
+    told = "导入中断（服务内部错误），已写入的文档不受影响，请稍后重试。"
+    assert answered.status_code == 500 and answered.json() == {"error": "ingest_failed", "message": told}
+    assert streamed[-1] == ("error", {"error": "ingest_failed", "message": told})
+    assert shown.status_code == 500 and f"导入失败：{told}" in shown.text and "disk full" not in shown.text
 
 
 def test_two_desks_writing_at_once_both_land_in_the_published_index(

@@ -177,7 +177,7 @@ def test_every_staff_route_and_page_has_a_role_guard(accounts: Accounts) -> None
     assert unguarded == []
     guarded = {path for _, path, _, _ in guarded_routes(accounts.api.app)}
     assert {"/accounts", "/api/auth/users", "/api/auth/users/{name}/disable"} <= guarded
-    document = "/admin/documents/{doc_id}"  # the knowledge managers' pages and forms (api/admin*.py)
+    document = "/admin/documents/{doc_id:path}"  # the knowledge managers' pages and forms (api/admin*.py)
     admin_pages = {"/admin", "/admin/documents", "/admin/findings", document, f"{document}/edit", f"{document}/retire"}
     assert admin_pages | {f"{document}/interpretations", f"{document}/history", f"{document}/diff"} <= guarded
 

@@ -365,6 +365,21 @@ def test_dates_of_the_order_filters_are_iso_dates(hotline_api: RunningApi) -> No
         assert response.status_code == 422, (day, response.text)
 
 
+def test_a_list_holds_200_orders_unless_asked_an_export_5000(hotline_api: RunningApi) -> None:
+    for summary in ("咨询低保。", "咨询医保。"):
+        post(hotline_api, "/api/hotline/workorders", {"work_order": {"诉求摘要": summary}}).raise_for_status()
+    one = httpx.get(f"{hotline_api.url}/api/hotline/workorders", params={"limit": 1}, timeout=30)
+    assert len(one.json()["work_orders"]) == 1
+    paths = httpx.get(f"{hotline_api.url}/openapi.json", timeout=30).json()["paths"]
+
+    def limit(path: str) -> dict[str, Any]:
+        return next(p["schema"] for p in paths[path]["get"]["parameters"] if p["name"] == "limit")
+
+    listing, export = limit("/api/hotline/workorders"), limit("/api/hotline/workorders/export")
+    assert (listing["default"], export["default"]) == (200, 5000)
+    assert listing["maximum"] == export["maximum"] == 5000
+
+
 def test_a_spreadsheet_cannot_run_what_a_caller_said(hotline_api: RunningApi) -> None:
     draft = {"诉求摘要": '=HYPERLINK("http://x")', "联系电话": ""}
     number = post(hotline_api, "/api/hotline/workorders", {"work_order": draft}).json()["number"]

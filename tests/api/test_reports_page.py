@@ -28,7 +28,7 @@ from monitor.report_sources import CHINA
 
 from ..conftest import shared_file
 from .conftest import RunningApi, serve_api
-from .pages import ROOT, SCREENSHOTS, axe_findings, needs_chromium
+from .pages import ROOT, SCREENSHOTS, axe_findings, logged_in_page, needs_chromium
 
 pytestmark = needs_chromium
 FIRST, LAST = datetime(2019, 12, 1), datetime(2019, 12, 8)
@@ -104,16 +104,8 @@ def reports(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Ite
 
 def analyst_page(browser: Browser, reports: ReportsApi, width: int = 1280, height: int = 900) -> Page:
     """A fresh browser that asked for the report, was shown the login form, and logged in as an analyst."""
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN", accept_downloads=True)
-    context.set_default_timeout(BUILD_MS)
-    opened = context.new_page()
-    refused = opened.goto(f"{reports.api.url}/reports?{QUERY}")
-    assert refused is not None and refused.status == 401
-    opened.get_by_label("用户名").fill(ANALYST)
-    opened.get_by_label("密码").fill(PASSWORD)
-    opened.get_by_label("密码").press("Enter")
-    opened.wait_for_url(re.compile(r"/reports\?from=2019-12-01&to=2019-12-07$"))
-    return opened
+    url = f"{reports.api.url}/reports?{QUERY}"
+    return logged_in_page(browser, url, ANALYST, PASSWORD, BUILD_MS, width, height, accept_downloads=True)
 
 
 @pytest.fixture

@@ -113,7 +113,8 @@ def test_a_question_asking_for_materials_gets_the_list_not_a_passing_mention(kb:
         replace(
             LOAN_NEW,
             body=LOAN_NEW.body
-            + "\n三、申请程序\n申请人到县就业服务中心提出申请，并提交以下材料：1. 居民身份证；2. 营业执照；3. 创业计划书。",
+            + "\n三、申请程序\n申请人到县就业服务中心提出申请，并提交以下材料："
+            "1. 居民身份证；2. 营业执照；3. 创业计划书。",
         )
     )
     kb.upsert(

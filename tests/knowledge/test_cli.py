@@ -18,6 +18,11 @@ def loaded(sample_template: Path, tmp_path: Path) -> Settings:
     return copy_sample(sample_template, tmp_path / "kb")
 
 
+def write_jsonl(path: Path, rows: list[dict[str, str]]) -> Path:
+    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), "utf-8")
+    return path
+
+
 def test_ingest_reports_what_it_did(settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     good = tmp_path / "in" / "a.md"
     good.parent.mkdir()
@@ -51,7 +56,9 @@ def test_retire_then_show_history(loaded: Settings, capsys: pytest.CaptureFixtur
     assert [h["action"] for h in shown["history"]][-1] == "retired"
 
 
-def test_bad_validity_and_unknown_document_are_clear_errors(loaded: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_validity_and_unknown_document_are_clear_errors(
+    loaded: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["retire", "qh-policy-entrepreneurship-loan-2023", "--validity", "过期了"], loaded) == 2
     assert "过期了" in capsys.readouterr().err
     assert main(["retire", "no-such-id", "--validity", "已废止"], loaded) == 2
@@ -68,22 +75,22 @@ def test_terms_writes_a_jieba_user_dictionary(loaded: Settings, tmp_path: Path) 
     assert len(lines) > 20 and all(len(line.split()) == 3 for line in lines)
 
 
-def test_eval_prints_the_metrics_as_json(settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    docs = tmp_path / "docs.jsonl"
-    docs.write_text(
-        json.dumps({"id": "a", "text": "青禾县养老服务补贴办法 一、补贴标准 80周岁以上老人每月发放高龄津贴100元。"}, ensure_ascii=False)
-        + "\n"
-        + json.dumps({"id": "b", "text": "青禾县义务教育入学办法 一、报名时间 小学新生每年7月1日至7月10日网上报名。"}, ensure_ascii=False)
-        + "\n",
-        "utf-8",
+def test_eval_prints_the_metrics_as_json(
+    settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    docs = write_jsonl(
+        tmp_path / "docs.jsonl",
+        [
+            {"id": "a", "text": "青禾县养老服务补贴办法 一、补贴标准 80周岁以上老人每月发放高龄津贴100元。"},
+            {"id": "b", "text": "青禾县义务教育入学办法 一、报名时间 小学新生每年7月1日至7月10日网上报名。"},
+        ],
     )
-    questions = tmp_path / "q.jsonl"
-    questions.write_text(
-        json.dumps({"question": "80岁老人每月高龄津贴多少钱", "doc_id": "a", "answer": "每月发放高龄津贴100元"}, ensure_ascii=False)
-        + "\n"
-        + json.dumps({"question": "小学新生什么时候报名", "doc_id": "b", "answer": "7月1日至7月10日"}, ensure_ascii=False)
-        + "\n",
-        "utf-8",
+    questions = write_jsonl(
+        tmp_path / "q.jsonl",
+        [
+            {"question": "80岁老人每月高龄津贴多少钱", "doc_id": "a", "answer": "每月发放高龄津贴100元"},
+            {"question": "小学新生什么时候报名", "doc_id": "b", "answer": "7月1日至7月10日"},
+        ],
     )
     assert main(["eval", "--documents", str(docs), "--questions", str(questions), "--json"], settings) == 0
     result = json.loads(capsys.readouterr().out)
@@ -93,7 +100,8 @@ def test_eval_prints_the_metrics_as_json(settings: Settings, tmp_path: Path, cap
 
 
 def test_eval_with_a_missing_file_is_a_clear_error(settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["eval", "--documents", "/nonexistent/docs.jsonl", "--questions", "/nonexistent/q.jsonl"], settings) == 2
+    missing = ["--documents", "/nonexistent/docs.jsonl", "--questions", "/nonexistent/q.jsonl"]
+    assert main(["eval", *missing], settings) == 2
     err = capsys.readouterr().err
     assert "无法读取" in err and "/nonexistent/q.jsonl" in err and "Traceback" not in err
 

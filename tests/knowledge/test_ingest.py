@@ -16,7 +16,10 @@ def test_batch_with_corrupt_and_empty_files_lands_the_good_ones(kb: KnowledgeBas
     tmp_path = tmp_path / "batch"
     tmp_path.mkdir()
     good = tmp_path / "notice.md"
-    good.write_text("---\nid: notice-1\ntitle: 青禾县关于调整公交票价的通知\n---\n一、票价调整\n市区公交票价统一调整为2元。\n", "utf-8")
+    good.write_text(
+        "---\nid: notice-1\ntitle: 青禾县关于调整公交票价的通知\n---\n一、票价调整\n市区公交票价统一调整为2元。\n",
+        "utf-8",
+    )
     (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf")
     (tmp_path / "empty.txt").write_text("  \n", "utf-8")
     gbk = tmp_path / "gbk.txt"
@@ -48,7 +51,9 @@ def test_reingesting_the_sample_changes_nothing(sample_template: Path, tmp_path:
     kb.close()
 
 
-def test_taipei_faq_in_traditional_script_is_found_by_its_title_in_simplified_script(kb: KnowledgeBase, tmp_path: Path) -> None:
+def test_taipei_faq_in_traditional_script_is_found_by_its_title_in_simplified_script(
+    kb: KnowledgeBase, tmp_path: Path
+) -> None:
     lines = shared_file("tpe", "faq.jsonl").read_text("utf-8").splitlines()[:200]
     subset = tmp_path / "tpe.jsonl"
     subset.write_text("\n".join(lines) + "\n", "utf-8")
