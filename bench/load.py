@@ -106,13 +106,22 @@ async def citizen(
     rng: random.Random,
     results: Results,
     think_s: float = 0.0,
+    session_turns: int = 0,
 ) -> None:
     """One citizen in their own session, asking one question after another until ``done()``; with ``think_s``
-    they read each answer for 0.5–1.5 × that long first, as people do (0: back to back, a saturating load)."""
+    they read each answer for 0.5–1.5 × that long first, as people do (0: back to back, a saturating load).
+
+    With ``session_turns`` the citizen leaves after that many questions and another arrives in a new
+    session: Rasa reads and writes a session's whole tracker on every turn, and one read and write costs CPU in
+    proportion to its events (26 ms after 100 turns, 86 ms after 300; bench/rasa_cost.py), so one session kept
+    through a 13-minute ingest measures the session's length, not the ingest's interference. 0 keeps one
+    session for the whole phase."""
     session_id = f"bench-{uuid.uuid4().hex}"
-    for _ in range(MAX_TURNS_PER_USER):
+    for turn in range(MAX_TURNS_PER_USER):
         if done():
             return
+        if session_turns and turn and turn % session_turns == 0:
+            session_id = f"bench-{uuid.uuid4().hex}"
         body = {"session_id": session_id, "text": rng.choice(QUESTIONS)}
         start = time.perf_counter()
         try:
@@ -128,7 +137,9 @@ async def citizen(
             await asyncio.sleep(think_s * rng.uniform(0.5, 1.5))
 
 
-async def run_load(url: str, users: int, duration: float, seed: int, think_s: float = 0.0) -> tuple[Results, float]:
+async def run_load(
+    url: str, users: int, duration: float, seed: int, think_s: float = 0.0, session_turns: int = 0
+) -> tuple[Results, float]:
     """All citizens at once; returns what they saw and the wall time taken."""
     results = Results()
     limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
@@ -139,7 +150,9 @@ async def run_load(url: str, users: int, duration: float, seed: int, think_s: fl
         def done() -> bool:
             return time.monotonic() >= deadline
 
-        citizens = (citizen(client, url, done, random.Random(seed + i), results, think_s) for i in range(users))
+        citizens = (
+            citizen(client, url, done, random.Random(seed + i), results, think_s, session_turns) for i in range(users)
+        )
         await asyncio.gather(*citizens)
         return results, time.monotonic() - start
 
@@ -183,12 +196,12 @@ def report(results: Results, wall_s: float, users: int, logged: int | None = Non
     return logged == results.ok
 
 
-def measure(url: str, log_url: str, users: int, duration: float, seed: int) -> bool:
+def measure(url: str, log_url: str, users: int, duration: float, seed: int, session_turns: int = 0) -> bool:
     """Run the load against a running API and check its conversation log gained one row per answered request."""
     log = ConversationLog.open(log_url)
     try:
         before = log.count()
-        results, wall_s = asyncio.run(run_load(url.rstrip("/"), users, duration, seed))
+        results, wall_s = asyncio.run(run_load(url.rstrip("/"), users, duration, seed, session_turns=session_turns))
         logged = wait_for_log(log, before + results.ok) - before
     finally:
         log.close()
@@ -214,7 +227,14 @@ def new_documents(index_dir: Path, before: int) -> int:
 
 
 async def load_during_ingest(
-    url: str, users: int, seed: int, ingest: list[str], env: dict[str, str], index_dir: Path, think_s: float = 0.0
+    url: str,
+    users: int,
+    seed: int,
+    ingest: list[str],
+    env: dict[str, str],
+    index_dir: Path,
+    think_s: float = 0.0,
+    session_turns: int = 0,
 ) -> tuple[Results, float, float, float | None]:
     """Load that lasts as long as an ingest process; returns what citizens saw, the wall time, the ingest's
     time and when its first documents were published (seconds after it started, None if never seen)."""
@@ -238,7 +258,9 @@ async def load_during_ingest(
         def done() -> bool:
             return process.poll() is not None  # each citizen finishes the question it is asking
 
-        citizens = (citizen(client, url, done, random.Random(seed + i), results, think_s) for i in range(users))
+        citizens = (
+            citizen(client, url, done, random.Random(seed + i), results, think_s, session_turns) for i in range(users)
+        )
         await asyncio.gather(*citizens)
         await watcher
         ingest_s = time.monotonic() - started
@@ -310,12 +332,13 @@ def measure_with_ingest(
     nice: int = 0,
     think_s: float = 0.0,
     duty: float = 1.0,
+    session_turns: int = 0,
 ) -> bool:
     """Quiet load, then load while another process ingests ``count`` FAQs; both compared with the log."""
     log = ConversationLog.open(spawned.log_url)
     try:
         before = log.count()
-        quiet, quiet_s = asyncio.run(run_load(spawned.url, users, duration, seed, think_s))
+        quiet, quiet_s = asyncio.run(run_load(spawned.url, users, duration, seed, think_s, session_turns))
         report(quiet, quiet_s, users, label="quiet")  # each phase prints as it ends: a long ingest shows progress
         batch = faq_batch(workdir / "faq-batch.jsonl", count)
         env = {**os.environ, **spawned.knowledge_env, "PYTHONUNBUFFERED": "1"}
@@ -328,11 +351,11 @@ def measure_with_ingest(
             env["OMP_NUM_THREADS"] = "1"
         print(f"load while ingesting {count} FAQs …", file=sys.stderr, flush=True)
         during, during_s, ingest_s, first = asyncio.run(
-            load_during_ingest(spawned.url, users, seed + users, ingest, env, spawned.index_dir, think_s)
+            load_during_ingest(spawned.url, users, seed + users, ingest, env, spawned.index_dir, think_s, session_turns)
         )
         report(during, during_s, users, label=f"during an ingest of {count} FAQs")
         # the same quiet load again on the grown index: the ingest's interference, apart from its size
-        after, after_s = asyncio.run(run_load(spawned.url, users, duration, seed + 2 * users, think_s))
+        after, after_s = asyncio.run(run_load(spawned.url, users, duration, seed + 2 * users, think_s, session_turns))
         sent = quiet.ok + during.ok + after.ok
         logged = wait_for_log(log, before + sent, timeout=30) - before
     finally:
@@ -363,6 +386,12 @@ def main() -> int:
     parser.add_argument("--ingest-duty", type=float, default=1.0, help="POLICY_INDEX__EMBED_DUTY for the ingest")
     parser.add_argument("--think", type=float, default=0.0, help="seconds each citizen reads an answer (default 0)")
     parser.add_argument(
+        "--session-turns",
+        type=int,
+        default=0,
+        help="questions per citizen's session before a new citizen arrives (default 0: one session per phase)",
+    )
+    parser.add_argument(
         "--query-threads", type=int, default=None, help="POLICY_INDEX__QUERY_THREADS of action servers (0: all cores)"
     )
     parser.add_argument(
@@ -388,13 +417,22 @@ def main() -> int:
             print(f"load: {args.users} users, {args.duration:.0f} s, {spawned.url}", file=sys.stderr, flush=True)
             if args.ingest:
                 ok = measure_with_ingest(
-                    spawned, Path(tmp), args.users, args.duration, args.seed, args.ingest, args.ingest_nice, args.think,
+                    spawned,
+                    Path(tmp),
+                    args.users,
+                    args.duration,
+                    args.seed,
+                    args.ingest,
+                    args.ingest_nice,
+                    args.think,
                     args.ingest_duty,
+                    args.session_turns,
                 )
             else:
-                ok = measure(spawned.url, spawned.log_url, args.users, args.duration, args.seed)
+                ok = measure(spawned.url, spawned.log_url, args.users, args.duration, args.seed, args.session_turns)
     else:
-        ok = measure(args.url, args.log_url or AppSettings().log_url, args.users, args.duration, args.seed)
+        log_url = args.log_url or AppSettings().log_url
+        ok = measure(args.url, log_url, args.users, args.duration, args.seed, args.session_turns)
     return 0 if ok else 1
 
 

@@ -7,8 +7,8 @@ import logging
 import math
 import os
 import shutil
+import threading
 import time
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +37,8 @@ VECTORS = "vectors.faiss"
 CHUNKS = "chunks.jsonl"
 DOCUMENTS = "documents.jsonl"
 KEEP_GENERATIONS = 3  # a reader still loading an older generation finds it on disk
+EMPTY_TOKEN = ""  # what BM25 indexes for a chunk without tokens (bm25s's own empty token)
+VOCABULARY_SLACK = 2  # token ids are renumbered once they outnumber the live terms this many times over
 
 
 def _fsync_dir(path: Path) -> None:
@@ -66,6 +68,47 @@ def _count_lines(path: Path) -> int:
         return sum(1 for line in lines if line.strip())
 
 
+class TokenIds:
+    """Each token's id and each chunk's tokens as ids, kept across the generations a reader loads.
+
+    Building BM25 from strings (bm25s) converts every token of every chunk to an id, and the document
+    frequencies and the typo vocabulary read every token again: most of a reload's CPU, on the cores that
+    answer citizens. A chunk whose tokens are the same as in the last generation (most of them during an
+    ingest) keeps its ids; only new chunks are converted. An entry is reused only for equal tokens, and
+    BM25 scores do not depend on which id a token has, so no search result changes. bm25s takes ids with
+    their vocabulary but keeps no state between two builds, hence this cache.
+    """
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int] = {EMPTY_TOKEN: 0}  # insertion order is id order
+        self._chunks: dict[int, tuple[list[str], list[int], np.ndarray]] = {}  # fid → tokens, ids, distinct ids
+        self._live_terms = 0
+        self._lock = threading.Lock()  # a lazily built index may be searched from two threads at once
+
+    def convert(self, tokens: Mapping[int, list[str]]) -> tuple[dict[int, list[int]], dict[str, int], np.ndarray]:
+        """Every chunk's token ids (by fid), a copy of the vocabulary they index (a BM25 keeps it), and each
+        id's document frequency: in how many of these chunks it occurs."""
+        with self._lock:
+            if len(self._ids) > VOCABULARY_SLACK * self._live_terms + 4096:
+                # tokens of chunks long gone: start afresh, so the vocabulary and BM25's columns stay small
+                self._ids, self._chunks = {EMPTY_TOKEN: 0}, {}
+            self._chunks = {fid: entry for fid, entry in self._chunks.items() if fid in tokens}
+            ids, distinct = {}, []
+            for fid, chunk_tokens in tokens.items():
+                entry = self._chunks.get(fid)
+                if entry is None or entry[0] != chunk_tokens:
+                    vocabulary = self._ids
+                    converted = [vocabulary.setdefault(t, len(vocabulary)) for t in chunk_tokens]
+                    entry = (chunk_tokens, converted, np.unique(np.asarray(converted, dtype=np.int64)))
+                    self._chunks[fid] = entry
+                ids[fid] = entry[1]
+                distinct.append(entry[2])
+            counts = np.concatenate(distinct) if distinct else np.zeros(0, dtype=np.int64)
+            frequencies = np.bincount(counts, minlength=len(self._ids))
+            self._live_terms = int(np.count_nonzero(frequencies))
+            return ids, dict(self._ids), frequencies
+
+
 class HybridIndex:
     """Chunks with their dense vectors (FAISS, inner product on unit vectors) and BM25 tokens."""
 
@@ -82,12 +125,16 @@ class HybridIndex:
         self.next_id = 0
         self._bm25: bm25s.BM25 | None = None
         self._bm25_ids = np.zeros(0, dtype=np.int64)
-        self._df: Counter[str] = Counter()
+        self._df: dict[str, int] = {}  # chunk frequency of every token the chunks hold
+        # a reader sets its own, shared by the generations it loads (knowledge.reader)
+        self.token_ids = TokenIds()  # DocumentBM25 (knowledge.retrieval) converts through it too
 
     def __len__(self) -> int:
         return len(self.chunks)
 
-    def put_document(self, doc_id: str, content_hash: str, chunks: list[Chunk], tokens: list[list[str]], vectors: np.ndarray) -> None:
+    def put_document(
+        self, doc_id: str, content_hash: str, chunks: list[Chunk], tokens: list[list[str]], vectors: np.ndarray
+    ) -> None:
         """Replace whatever the index holds for a document with these chunks."""
         if len(chunks) != len(tokens) or len(chunks) != len(vectors):
             raise ValueError("chunks, tokens and vectors must line up")
@@ -98,7 +145,7 @@ class HybridIndex:
         self.next_id += len(chunks)
         if len(chunks):
             self.vectors.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
-        for fid, chunk, toks in zip(ids.tolist(), chunks, tokens):
+        for fid, chunk, toks in zip(ids.tolist(), chunks, tokens, strict=True):
             self.chunks[fid] = chunk
             self.tokens[fid] = toks
         self.doc_rows[doc_id] = ids.tolist()
@@ -120,10 +167,21 @@ class HybridIndex:
         if self._bm25 is not None:
             return
         ids = np.fromiter(self.chunks.keys(), dtype=np.int64, count=len(self.chunks))
+        token_ids, vocabulary, frequencies = self.token_ids.convert({fid: self.tokens[fid] for fid in ids.tolist()})
         bm25 = bm25s.BM25(k1=1.2, b=0.75)
-        bm25.index([self.tokens[int(i)] or [""] for i in ids] or [[""]], show_progress=False)
+        if len(ids):
+            empty = vocabulary[EMPTY_TOKEN]
+            bm25.index(([token_ids[fid] or [empty] for fid in ids.tolist()], vocabulary), show_progress=False)
+        else:
+            bm25.index([[EMPTY_TOKEN]], show_progress=False)
         self._bm25, self._bm25_ids = bm25, ids
-        self._df = Counter(token for fid in ids.tolist() for token in set(self.tokens[fid]))
+        # every id is its token's position in the vocabulary; the empty token counts nowhere (no chunk holds it)
+        self._df = {t: n for t, n in zip(vocabulary, frequencies.tolist(), strict=True) if n and t != EMPTY_TOKEN}
+
+    def terms(self) -> Iterable[str]:
+        """Every distinct token the chunks hold."""
+        self._ensure_bm25()
+        return self._df.keys()
 
     def idf(self, token: str) -> float:
         """Inverse chunk frequency of a token (high for rare, topical words)."""
@@ -141,8 +199,9 @@ class HybridIndex:
             params = faiss.SearchParameters()
             params.sel = selector
         k = min(k, len(self.chunks) if allowed is None else len(allowed))
-        scores, ids = self.vectors.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k, params=params)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        row = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+        scores, ids = self.vectors.search(row, k, params=params)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     def search_bm25(self, tokens: list[str], k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """(faiss id, BM25 score) of the k best chunks with a positive score."""

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .answer import ExtractionSettings, extract_answer
+from .coverage import Coverage
 from .document import Answer, Document, Passage
 from .duplicates import Duplicate, DuplicateFinder
 from .embedding import Embedder, load_embedder
 from .errors import DocumentNotFound, IndexMismatch, KnowledgeError
-from .index import HybridIndex, current_generation, read_documents, read_manifest
+from .index import HybridIndex, TokenIds, current_generation, read_documents, read_manifest
 from .normalize import load_synonyms
-from .retrieval import Filters, Retriever
+from .retrieval import Filters, QueryVectors, Retriever
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class Snapshot:
     duplicates: Mapping[str, Duplicate]
     interpretations: Mapping[str, tuple[Document, ...]]  # policy id → its interpretations, by id
     retriever: Retriever
+    coverage: Coverage  # whether a question's key terms occur in this generation at all (its term statistics)
 
 
 def build_snapshot(
@@ -51,6 +53,7 @@ def build_snapshot(
     generation: Path | None = None,
     revision: int = 0,
     finder: DuplicateFinder | None = None,
+    query_vectors: QueryVectors | None = None,
 ) -> Snapshot:
     """A snapshot over an index and its documents, with BM25 and the duplicate groups computed up front."""
     threshold = settings.retrieval.duplicate_threshold
@@ -61,7 +64,7 @@ def build_snapshot(
             interpretations.setdefault(doc.interprets, []).append(doc)
     synonyms = load_synonyms(settings.retrieval.synonyms)  # re-read per generation: a manager's edits apply
     retriever = Retriever.from_settings(
-        index, embedder, lambda: documents, settings.retrieval, lambda: duplicates, synonyms
+        index, embedder, lambda: documents, settings.retrieval, lambda: duplicates, synonyms, query_vectors
     )
     snapshot = Snapshot(
         generation,
@@ -71,21 +74,33 @@ def build_snapshot(
         duplicates,
         {k: tuple(v) for k, v in interpretations.items()},
         retriever,
+        Coverage(index),
     )
     retriever.search(WARM_UP_QUERY, 1)  # builds both BM25 structures now, not on a citizen's question
     return snapshot
 
 
 def load_snapshot(
-    settings: Settings, embedder: Embedder, generation: Path, finder: DuplicateFinder | None = None
+    settings: Settings,
+    embedder: Embedder,
+    generation: Path,
+    finder: DuplicateFinder | None = None,
+    query_vectors: QueryVectors | None = None,
+    token_ids: TokenIds | None = None,
 ) -> Snapshot:
-    """Load a published generation completely; IndexMismatch when it is not one this code can serve."""
+    """Load a published generation completely; IndexMismatch when it is not one this code can serve.
+
+    ``finder``, ``query_vectors`` and ``token_ids`` are what the reader keeps from one generation to the next
+    (duplicate signatures, question vectors, chunks' token ids), so a reload does again only what changed.
+    """
     index = HybridIndex.load(settings.index.dir, settings.index.model, generation)
+    if token_ids is not None:
+        index.token_ids = token_ids
     if index.dim != embedder.dim:
         raise IndexMismatch(f"index at {generation} has dimension {index.dim}, the model {embedder.dim}")
     documents = read_documents(generation) or {}  # check_generation (in load) refused a generation without them
     revision = read_manifest(generation).revision
-    return build_snapshot(settings, embedder, index, documents, generation, revision, finder)
+    return build_snapshot(settings, embedder, index, documents, generation, revision, finder, query_vectors)
 
 
 class KnowledgeReader:
@@ -101,8 +116,15 @@ class KnowledgeReader:
             threshold=settings.retrieval.answer_threshold, selector_path=settings.retrieval.answer_selector
         )
         self._finder = DuplicateFinder(settings.retrieval.duplicate_threshold)
+        # the vectors of recent questions, kept across generations (a question's vector depends on the model only)
+        self._query_vectors = snapshot.retriever.query_vectors if snapshot else QueryVectors(embedder)
+        self._token_ids = TokenIds()  # chunks' token ids, reused by every generation this reader loads
         self._snapshot = snapshot or build_snapshot(
-            settings, embedder, HybridIndex(settings.index.model, embedder.dim), {}
+            settings,
+            embedder,
+            HybridIndex(settings.index.model, embedder.dim),
+            {},
+            query_vectors=self._query_vectors,
         )
         self._reload_lock = threading.Lock()  # between reloaders only (poller, refresh); reads never take it
         self._refused: Path | None = None  # the last generation refused, logged once
@@ -142,7 +164,9 @@ class KnowledgeReader:
             if generation is None or generation == self._snapshot.generation:
                 return False
             try:
-                snapshot = load_snapshot(self.settings, self.embedder, generation, self._finder)
+                snapshot = load_snapshot(
+                    self.settings, self.embedder, generation, self._finder, self._query_vectors, self._token_ids
+                )
             except (KnowledgeError, OSError, ValueError, KeyError) as error:
                 if strict:
                     raise
@@ -226,6 +250,14 @@ class KnowledgeReader:
         retriever = snapshot.retriever
         passages = retriever.search(question, top_k, filters)
         # scored on the written form retrieval read ("失业金…阿" → "失业保险金…"), so confidence reflects it
+        index = snapshot.index
         return extract_answer(
-            retriever.rewrite(question), passages, snapshot.index.idf, self.extraction, retriever.next_chunk
+            retriever.rewrite(question),
+            passages,
+            index.idf,
+            self.extraction,
+            retriever.next_chunk,
+            asked=question,  # its type in the citizen's words (knowledge.answer)
+            chunks_of=lambda doc_id: [index.chunks[f] for f in index.doc_rows.get(doc_id, ())],
+            covers=snapshot.coverage.covers,
         )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from itertools import chain
 
 import bm25s
 import numpy as np
@@ -13,12 +16,13 @@ from .document import Chunk, Citation, Document, Kind, Passage
 from .duplicates import Duplicate, canonical
 from .embedding import Embedder
 from .errors import InvalidQuery
-from .index import HybridIndex
-from .normalize import QueryNormalizer, SynonymTable
+from .index import EMPTY_TOKEN, HybridIndex
+from .normalize import QueryNormalizer, SynonymTable, dictionary_words
 from .settings import RetrievalSettings
 from .text import tokenize, words
 
 MAX_QUERY_CHARS = 2000
+REWRITTEN_QUESTIONS = 4096  # rewritten questions a retriever remembers
 
 
 @dataclass(frozen=True)
@@ -93,9 +97,12 @@ class DocumentBM25:
             self.doc_ids = list(self.index.doc_rows)
             self._mask = (None, None)
             rows = self.index.doc_rows
-            corpus = [[t for fid in rows[d] for t in self.index.tokens[fid]] or [""] for d in self.doc_ids]
+            # the chunks' token ids as the index's own BM25 converted them (once per chunk, not per build)
+            token_ids, vocabulary = self.index.token_ids.convert(self.index.tokens)[:2]
+            empty = vocabulary[EMPTY_TOKEN]
+            corpus = [list(chain.from_iterable(token_ids[fid] for fid in rows[d])) or [empty] for d in self.doc_ids]
             bm25 = bm25s.BM25(k1=1.2, b=0.75)
-            bm25.index(corpus or [[""]], show_progress=False)
+            bm25.index((corpus, vocabulary) if corpus else [[EMPTY_TOKEN]], show_progress=False)
             self._bm25, self._state = bm25, state
         return self._bm25
 
@@ -121,6 +128,40 @@ class DocumentBM25:
         return {self.doc_ids[i]: float(raw[i]) / top for i in hits}
 
 
+class QueryVectors:
+    """The embedder's vectors of the last ``size`` query texts, shared by the retrievers of every generation.
+
+    Embedding a question is most of a turn's CPU (about 20 of its 25 ms on one thread), and a turn searches
+    the same question two to four times: its answer, the validity check (retired documents included), a
+    follow-up's second try. Citizens also ask the same questions again and again. A query's vector does not
+    depend on the index, so the cache outlives a reload. The model is deterministic: a cached vector is the
+    one embedding again would give.
+    """
+
+    def __init__(self, embedder: Embedder, size: int = 2048) -> None:
+        if size < 1:
+            raise ValueError("size must be positive")
+        self.embedder = embedder
+        self.size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()  # worker threads of one action server share it
+
+    def vector(self, text: str) -> np.ndarray:
+        """The query vector of ``text`` (read-only), embedded unless it is among the recent ones."""
+        with self._lock:
+            vector = self._vectors.get(text)
+            if vector is not None:
+                self._vectors.move_to_end(text)
+                return vector
+        vector = self.embedder.embed_queries([text])[0]
+        vector.setflags(write=False)
+        with self._lock:
+            self._vectors[text] = vector
+            if len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
+        return vector
+
+
 class Vocabulary:
     """The index's words for correcting typos, rebuilt when the index changes (like DocumentBM25)."""
 
@@ -139,8 +180,8 @@ class Vocabulary:
             # two): its other two-character tokens are mostly bigrams straddling two words
             # each distinct token once: a reader rebuilds this on every generation it loads, off the request
             # path but holding the GIL, and the index repeats its tokens about six times over
-            vocabulary = {t for tokens in index.tokens.values() for t in tokens if 2 <= len(t) <= 4}
-            targets = {t for t in vocabulary if len(t) > 2 or QueryNormalizer.is_word(t)}
+            vocabulary = {t for t in index.terms() if 2 <= len(t) <= 4}
+            targets = {t for t in vocabulary if len(t) > 2} | dictionary_words(t for t in vocabulary if len(t) == 2)
             self._normalizer = QueryNormalizer(
                 self.synonyms, known=lambda s: index.idf(s) < unseen, targets=targets, rank=index.idf
             )
@@ -175,6 +216,7 @@ class Retriever:
         mismatch_dense_weight: float | None = None,
         synonyms: SynonymTable | None = None,
         normalize: bool = True,
+        query_vectors: QueryVectors | None = None,
     ) -> None:
         if not 0.0 <= dense_weight <= 1.0:
             raise ValueError("dense_weight must be within [0, 1]")
@@ -199,6 +241,12 @@ class Retriever:
         self.document_bm25 = DocumentBM25(index)
         self.normalize = normalize  # off: the question is searched as typed (bench baselines)
         self.vocabulary = Vocabulary(index, synonyms if synonyms is not None else SynonymTable())
+        # a reader passes one for all its generations; None (tests, benches): this retriever's own
+        self.query_vectors = query_vectors if query_vectors is not None else QueryVectors(embedder)
+        # the rewritten form of recent questions: a turn rewrites its question up to four times (answer, its
+        # scoring, the validity check's search and its own reading), each ~1 ms; per generation, because the
+        # typo correction reads this index's vocabulary
+        self._rewritten: dict[str, str] = {}
         self._allowed_cache: dict[tuple[int, int, Filters], tuple[np.ndarray | None, frozenset[str] | None]] = {}
 
     @classmethod
@@ -210,6 +258,7 @@ class Retriever:
         settings: RetrievalSettings,
         duplicates: Callable[[], Mapping[str, Duplicate]] | None = None,
         synonyms: SynonymTable | None = None,
+        query_vectors: QueryVectors | None = None,
     ) -> Retriever:
         """A retriever with the fusion parameters of the retrieval settings (and the synonym table they name)."""
         return cls(
@@ -223,6 +272,7 @@ class Retriever:
             dense_query_chars=settings.dense_query_chars,
             mismatch_dense_weight=settings.mismatch_dense_weight,
             synonyms=synonyms,
+            query_vectors=query_vectors,
         )
 
     def rewrite(self, question: str) -> str:
@@ -230,7 +280,13 @@ class Retriever:
         question = (question or "").strip()
         if not self.normalize or not question:
             return question
-        return self.vocabulary.normalizer().normalize(question)
+        rewritten = self._rewritten.get(question)
+        if rewritten is None:
+            rewritten = self.vocabulary.normalizer().normalize(question)
+            if len(self._rewritten) >= REWRITTEN_QUESTIONS:
+                self._rewritten.clear()  # a bound, not an LRU: refilling costs a millisecond a question
+            self._rewritten[question] = rewritten
+        return rewritten
 
     def _allowed(self, filters: Filters) -> tuple[np.ndarray | None, frozenset[str] | None]:
         """Index rows and document ids the filters admit, or None when they admit everything (the fast path)."""
@@ -256,7 +312,7 @@ class Retriever:
         rows, doc_ids = self._allowed(filters or Filters())
         dense: list[tuple[int, float]] = []
         if max(self.dense_weight, self.mismatch_dense_weight) > 0:
-            query = self.embedder.embed_queries([question[: self.dense_query_chars]])[0]
+            query = self.query_vectors.vector(question[: self.dense_query_chars])
             dense = self.index.search_dense(query, self.candidates, rows)
         bm25: list[tuple[int, float]] = []
         fused = fuse_rankings(dense, [], 1.0) if self.dense_weight == 1 else []

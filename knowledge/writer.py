@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import math
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -76,7 +77,7 @@ class KnowledgeWriter:
         self._revision = -1  # store revision the held index and documents reflect
         self._finder = DuplicateFinder(settings.retrieval.duplicate_threshold)
         self._dirty = False  # documents written during an ingest that no generation carries yet
-        self._published_at = 0.0  # monotonic time the last publish ended, and how long it took
+        self._published_at = -math.inf  # monotonic time the last publish ended (none yet: monotonic starts at boot)
         self._publish_seconds = 0.0
 
     @classmethod
@@ -223,7 +224,7 @@ class KnowledgeWriter:
         files = expand_paths(paths)
         with self._writing():
             index = self._require_index()
-            self._published_at = 0.0  # an ingest's first batch is published at once, later ones at intervals
+            self._published_at = -math.inf  # an ingest's first batch is published at once, later ones at intervals
             pending: list[Document] = []
             for number, path in enumerate(files, 1):
                 try:
