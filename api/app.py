@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from . import admin, admin_upload, chat, health, hotline, kb_desk, login, telegram, wechat
+from . import admin, admin_upload, chat, health, hotline, kb_desk, login, reports, telegram, wechat
 from .console import router as console_router
 from .errors import error_responses, install_error_handlers
 from .reports import router as reports_router
@@ -26,7 +26,8 @@ def create_app(settings: AppSettings) -> FastAPI:
             async with wechat.lifespan(app, services), telegram.lifespan(app, services), login.lifespan(app, settings):
                 async with hotline.lifespan(app, services):  # the operator desk, loaded on first use
                     async with kb_desk.lifespan(app, services):  # the knowledge writer, opened on first write
-                        yield
+                        async with reports.lifespan(app, services.settings):  # the report desk, closed with the app
+                            yield
 
     app = FastAPI(
         title="政策咨询助手 API",

@@ -4,14 +4,17 @@ Every route is for analysts (``Analyst``; admin passes too): the report shows ma
 citizens raise is not public. A report is built by monitor/report.py from the app's own store, conversation
 log and work orders, once per period while the records stay the same (``data_version``); the page, its five
 charts (``/reports/charts/NAME.svg``) and the downloads of one period share that build. The records are
-opened on first use, in a worker thread, with the model that clusters the knowledge gaps' questions.
+opened on first use, in a worker thread, with the model that clusters the knowledge gaps' questions, and
+closed with the app (``lifespan``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
@@ -19,7 +22,7 @@ from typing import Annotated, Literal
 from urllib.parse import quote, urlencode
 
 import jinja2
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import ColumnElement, Engine, func, select
 from starlette.concurrency import run_in_threadpool
@@ -93,8 +96,12 @@ class ReportDesk:
         return Period(last - timedelta(days=DEFAULT_DAYS - 1), last)
 
     def close(self) -> None:
-        if self.sources is not None:
-            self.sources.close()
+        """Close the records' databases and the knowledge reader, and drop the cached reports."""
+        with self.lock:  # not under a build that still reads them
+            if self.sources is not None:
+                self.sources.close()
+                self.sources = None
+            self.cache.clear()
 
 
 def _newest(engine: Engine | None, column: ColumnElement[datetime], local: bool = False) -> date | None:
@@ -110,15 +117,21 @@ def _newest(engine: Engine | None, column: ColumnElement[datetime], local: bool 
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(CHINA).date()
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI, settings: AppSettings) -> AsyncIterator[None]:
+    """The desk for the app's lifetime (its records open on the first report), closed when the app stops."""
+    desk = ReportDesk(settings)
+    app.state.report_desk = desk
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(desk.close)
+
+
 def _desk(request: Request) -> ReportDesk:
-    state = request.app.state
-    with _DESK_LOCK:
-        if getattr(state, "report_desk", None) is None:
-            state.report_desk = ReportDesk(state.services.settings)
-    return state.report_desk  # type: ignore[no-any-return]
+    return request.app.state.report_desk  # type: ignore[no-any-return]
 
 
-_DESK_LOCK = threading.Lock()
 DeskDep = Annotated[ReportDesk, Depends(_desk)]
 
 

@@ -104,6 +104,38 @@ def measure(label: str, work: Callable[[], Any]) -> tuple[Any, dict[str, Any]]:
     return result, {"stage": label, "seconds": seconds, "rss_mb": round(_rss_mb(), 1), "peak_rss_mb": _peak_mb()}
 
 
+class TimedEmbedder:
+    """The embedder with the time spent inside it counted, so an import's seconds split into embedding and the rest
+    (reading, masking, duplicate checks, database writes): the import's profile."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner, self.name = inner, inner.name
+        self.seconds, self.texts = 0.0, 0
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self.inner.embed_queries(texts)
+
+    def embed_passages(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        started = time.perf_counter()
+        try:
+            return self.inner.embed_passages(texts, batch_size)
+        finally:
+            self.seconds += time.perf_counter() - started
+            self.texts += len(texts)
+
+    def split(self, row: dict[str, Any]) -> dict[str, Any]:
+        """The row with its embedding seconds and the rest, then reset for the next measurement."""
+        embed = round(self.seconds, 2)
+        row.update(embed_s=embed, other_s=round(row["seconds"] - embed, 2), embedded_texts=self.texts)
+        row.update(texts_per_s=round(self.texts / self.seconds, 1) if self.seconds else None)
+        self.seconds, self.texts = 0.0, 0
+        return row
+
+
 def replies_slice(work: Path, period: Period) -> Path:
     """The rows of the export with replies written in ``period``, as a CSV of the same name (same source)."""
     target = work / "slice" / "messages_with_replies.csv"
@@ -130,13 +162,15 @@ def import_real(work: Path, embedder: Embedder, results: list[dict[str, Any]], r
     done = work / "import.json"
     measured = json.loads(done.read_text()) if done.is_file() else []
     store = MessageStore.open(f"sqlite:///{work}/x1.db")
+    timed = TimedEmbedder(embedder)
     paths = [DATA / EXPORTS[0], DATA / EXPORTS[1] if replies == "all" else replies_slice(work, PERIODS["month"])]
     for path in paths:
         label = f"import+embed {path.name}"
         if any(row["stage"] == label for row in measured):
             emit(next(row for row in measured if row["stage"] == label) | {"note": "measured earlier"}, results)
             continue
-        report, row = measure(label, lambda p=path: import_messages(store, p, embedder))
+        report, row = measure(label, lambda p=path: import_messages(store, p, timed))
+        timed.split(row)
         row.update(
             rows=report.rows,
             added=report.added,
@@ -163,18 +197,21 @@ def import_rate(work: Path, embedder: Embedder, results: list[dict[str, Any]], n
     messages, _ = source.load(datetime(2019, 1, 1), datetime(2020, 1, 1), source="messages_2019")
     source.close()
     picked = random.Random(7).sample(messages, n)
+    timed = TimedEmbedder(embedder)
     for label, chosen in (("distinct texts", picked), ("repeated texts", [picked[i % 6] for i in range(n)])):
         path = work / f"rate-{label.split()[0]}.csv"
         with path.open("w", encoding="utf-8", newline="") as out:
             writer = csv.writer(out)
             writer.writerow(["留言编号", "留言用户", "留言主题", "留言时间", "留言详情", "点赞数", "反对数"])
             for i, m in enumerate(chosen):
-                when = (m.at + timedelta(minutes=i)).strftime("%Y/%m/%d %H:%M:%S")
+                # an hour apart: the same text within minutes would be one message exported twice, not a repeat
+                when = (m.at + timedelta(hours=i)).strftime("%Y/%m/%d %H:%M:%S")
                 writer.writerow([f"r{i}", f"U{i}", m.title, when, m.detail, 0, 0])
         db = work / f"rate-{label.split()[0]}.db"
         db.unlink(missing_ok=True)
         store = MessageStore.open(f"sqlite:///{db}")
-        report, row = measure(f"import rate, {label}", lambda p=path, s=store: import_messages(s, p, embedder))
+        report, row = measure(f"import rate, {label}", lambda p=path, s=store: import_messages(s, p, timed))
+        timed.split(row)
         store.close()
         emit(
             row

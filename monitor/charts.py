@@ -120,9 +120,9 @@ def _volume(report: Report, axes: Any) -> None:
     x = [d.day for d in days]
     weekly = len(days) > 62  # a year of daily points is noise: show weekly sums
     for (label, values), colour in zip(series, COLOURS, strict=False):
-        if weekly:
-            sums = [sum(values[k : k + 7]) for k in range(0, len(values), 7)]
-            axes.plot(x[::7], sums, label=f"{label}（每周）", color=colour, linewidth=1.6)
+        if weekly:  # full weeks only: a last week of one or two days would read as a collapse
+            sums = [sum(values[k : k + 7]) for k in range(0, len(values) - 6, 7)]
+            axes.plot(x[: 7 * len(sums) : 7], sums, label=f"{label}（每周）", color=colour, linewidth=1.6)
         else:
             axes.plot(
                 x, values, label=label, color=colour, linewidth=1.6, marker="o" if len(x) <= 31 else None, markersize=3
@@ -177,7 +177,7 @@ def _hot(report: Report, axes: Any) -> None:
     if not issues:
         _empty(axes, CHARTS["hot_issues"], "本期没有形成热点问题")
         return
-    labels = [f"{i.rank}. {_short(i.place_or_group, 12)}" for i in issues]
+    labels = [f"{i.rank}. {i.label}" for i in issues]  # 1. 丽发新城 / （搅拌站）: two lines when it is long
     _barh(axes, CHARTS["hot_issues"], labels, [i.heat for i in issues], "热度指数", "{:.1f}")
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -123,8 +124,8 @@ def _read_rows(path: Path) -> list[tuple[Any, ...]]:
         workbook.close()
 
 
-def _pairs(text: str) -> set[str]:
-    return {text[i : i + 2] for i in range(len(text) - 1)}
+def _pairs(text: str) -> frozenset[str]:
+    return frozenset(text[i : i + 2] for i in range(len(text) - 1))
 
 
 class Taxonomy:
@@ -134,6 +135,10 @@ class Taxonomy:
         if not paths:
             raise ValueError("a taxonomy needs at least one category")
         self.paths = tuple(paths)
+        # each name's character pairs computed once: a report refines thousands of messages
+        self._branches: dict[str, list[tuple[str, str, frozenset[str], frozenset[str]]]] = defaultdict(list)
+        for a, b, c in self.paths:
+            self._branches[a].append((b, c, _pairs(b), _pairs(c)))
 
     @classmethod
     def load(cls, path: Path) -> Taxonomy:
@@ -150,10 +155,8 @@ class Taxonomy:
         """Second and third level under ``level1`` whose names share the most character pairs with the text."""
         words = _pairs(text)
         best, best_score = ("", ""), 0
-        for a, b, c in self.paths:
-            if a != level1:
-                continue
-            score = 2 * len(_pairs(c) & words) + len(_pairs(b) & words)
+        for b, c, pairs_b, pairs_c in self._branches.get(level1, ()):
+            score = 2 * len(pairs_c & words) + len(pairs_b & words)
             if score > best_score:
                 best, best_score = (b, c), score
         return best

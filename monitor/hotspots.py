@@ -13,8 +13,11 @@ were written within ``window_days`` of each other. Vectors are centred on the pe
 models put any two short Chinese messages near cosine 0.87, centred the median unrelated pair is 0.0 and the
 99th percentile 0.26, while messages about one problem at one place mostly score above 0.4. Vectors are
 compared a slice of rows of one block at a time, never as an n×n matrix. Linked messages are merged with
-union-find; a merged group is then split by the place most of it shares, so every message of an issue names the
-issue's place. An issue needs two messages, or one that ``min_engagement`` (100) likes and dislikes made hot.
+union-find; a merged group is then split by the place most of its titles name, so every message of an issue names
+the issue's place, and by problem (a member like no part of the group leaves it). An issue needs two messages, or
+one that ``min_engagement`` (100) likes and dislikes made hot. Its label is the place and the problem's key words,
+丽发新城（搅拌站）: the words most of its titles share once places are taken out, more of them while two issues
+of one place would read the same.
 
 Heat index, higher is hotter::
 
@@ -136,18 +139,40 @@ def _place(run: str) -> str | None:
     return None if _LOWER_LATIN.search(stem) else place
 
 
+@lru_cache(maxsize=65536)
+def _word_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """Where jieba's dictionary words of a text start and end (no HMM: an unknown name is not guessed into words,
+    it stays single characters)."""
+    import jieba
+
+    spans, at = [], 0
+    for word in jieba.lcut(text, HMM=False):
+        spans.append((at, at + len(word)))
+        at += len(word)
+    return tuple(spans)
+
+
 def _sub_places(place: str) -> list[str]:
     """暮云街道丽发新城小区 also names 暮云街道, 丽发新城小区 and 丽发新城: messages write every form."""
     valid = [_place(place[:i]) == place[:i] for i in range(len(place) + 1)]
-    # a boundary ends a place and the next character does not lengthen it (暮云街|道 is no boundary)
-    cuts = [i for i in range(3, len(place)) if valid[i] and not valid[i + 1]]
+    spans = _word_spans(place)
+    ends = {end for _, end in spans}
+    # a boundary ends a place and the next character does not lengthen it (暮云街|道 is no boundary), and it falls
+    # between two words: 绿地城际空间站 is 绿地|城际|空间站, not 绿地城 + 际空间站
+    cuts = [i for i in range(3, len(place)) if valid[i] and not valid[i + 1] and i in ends]
     subs = []
     for start in [0, *cuts]:
         for end in [*cuts, len(place)]:
             piece = place[start:end]
             if end - start >= 3 and piece != place and _place(piece) == piece:
                 subs.append(piece)
-    return subs
+    # a brand written before the name (绿地城际空间站, 地绿城际空间站): the name from a later dictionary word on,
+    # when it is long enough to be one and does not open with a suffix (暮云街道丽发新城小区 gives no 街道丽发新城小区)
+    for start, end in spans[1:]:
+        tail, first_word = place[start:], place[start:end]
+        if len(first_word) >= 2 and first_word not in _SUFFIXES and len(tail) >= 5 and _place(tail) == tail:
+            subs.append(tail)
+    return list(dict.fromkeys(subs))
 
 
 @lru_cache(maxsize=65536)
@@ -204,6 +229,12 @@ class HotIssue:
     users: int
     likes: int
     dislikes: int
+    key_words: tuple[str, ...] = ()  # the problem's words most of its titles share: tell apart two issues of a place
+
+    @property
+    def label(self) -> str:
+        """The place and the problem's key words, 丽发新城（搅拌站）: unique among a report's hot issues."""
+        return f"{self.place_or_group}（{'、'.join(self.key_words)}）" if self.key_words else self.place_or_group
 
     @property
     def time_range(self) -> str:
@@ -217,6 +248,8 @@ class HotIssue:
             "heat": self.heat,
             "time_range": [self.start.isoformat(), self.end.isoformat()],
             "place_or_group": self.place_or_group,
+            "label": self.label,
+            "key_words": list(self.key_words),
             "description": self.description,
             "message_ids": [m.message_id for m in self.messages],
             "messages": len(self.messages),
@@ -277,15 +310,15 @@ def _link_block(
 def _split_by_place(
     group: list[int], places: list[tuple[str, ...]], titles: Sequence[str]
 ) -> list[tuple[str, list[int]]]:
-    """Greedy cover: the place most members share takes them (named in titles, then longer, on ties)."""
+    """Greedy cover: the place most members' titles name takes every member naming it (then the place most members
+    name, then the longer one, on ties). Titles first: 泉塘小塘路路灯太暗 is about 小塘路, though its details, like
+    a message about another junction, also name 漓楚路."""
     parts: list[tuple[str, list[int]]] = []
     left = list(group)
     while left:
         counts = Counter(p for i in left for p in set(places[i]))
-        most = max(counts.values())
-        tied = [p for p, n in counts.items() if n == most]  # titles are searched for the tied places only
-        in_titles = {p: sum(1 for i in left if p in titles[i]) for p in tied}
-        place = max(tied, key=lambda p: (in_titles[p], len(p), p))
+        in_titles = Counter(p for i in left for p in set(places[i]) if p in titles[i])
+        place = max(counts, key=lambda p: (in_titles[p], counts[p], len(p), p))
         taken = [i for i in left if place in places[i]]
         parts.append((place, taken))
         left = [i for i in left if place not in places[i]]
@@ -298,7 +331,8 @@ def _coherent_parts(members: list[int], vectors: np.ndarray, similarity: float) 
     Linking is single-linkage, so a compound's noise complaints and its parking-fee complaints can meet through
     one message that mentions both. Each member instead joins the part whose centroid it is most similar to,
     when that reaches ``similarity``, else starts its own; parts of two or more members are kept and every
-    member moves to the nearest of them (a stray message stays with its closest problem, never alone).
+    member moves to the nearest of them when it is that similar to it. A member like none of them (泉塘小塘路路灯太暗
+    twice, chained through 漓楚路 to 漓楚路和东四路交汇处绿灯通行时间太短) is another problem and leaves the issue.
     """
     if len(members) < 3:
         return [members]
@@ -317,15 +351,71 @@ def _coherent_parts(members: list[int], vectors: np.ndarray, similarity: float) 
         sums.append(vector.copy())
         sizes.append(1)
     kept = [total for total, size in zip(sums, sizes, strict=True) if size >= 2]
-    if len(kept) < 2:  # one problem (stray members stay with it): nothing to split
+    if not kept:
         return [members]
     centroids = np.vstack(kept)
     centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
-    labels = np.argmax(block @ centroids.T, axis=1)
+    scores = block @ centroids.T
+    labels, best = np.argmax(scores, axis=1), scores.max(axis=1)
     parts: dict[int, list[int]] = defaultdict(list)
-    for member, label in zip(members, labels.tolist(), strict=True):
-        parts[label].append(member)
-    return list(parts.values())
+    for member, label, score in zip(members, labels.tolist(), best.tolist(), strict=True):
+        if score >= similarity:  # a member like no problem of the group only joined it through a chain: left out
+            parts[label].append(member)
+    return [part for part in parts.values() if part]
+
+
+# words every complaint uses, which name no problem: 反映…问题, 请求…尽快解决
+_NOT_KEY = frozenset(
+    "反映 问题 投诉 举报 请求 建议 希望 关于 咨询 严重 解决 要求 领导 政府 相关 部门 我们 业主 "
+    "居民 存在 何时 什么 能否 是否 如何 为何 为什么 怎么 怎样 进行 没有 不能 还是 一下 市民 群众 "
+    "情况 处理 尽快 加快 再次 强烈 恳请 请问 申请 呼吁 有关 现象 事情 给予 政府部门 相关部门 有没有 一直 "
+    "多次 已经 至今 谁来 问问 可以 是不是 的话 这么 这样 那么 为啥 情形 一些 有些 目前 现在 今年 "
+    "去年 及时 迟迟 以及 及其 但是 而且 还有 市里 县里 区里 附近 周边 门口 时候 什么时候 几点 疑惑 一系列 "
+    "合理 出面 如期 能不能 为何迟迟 怎么办 不了 不到 不要 得到 一个".split()
+)
+_NOT_A_WORD = re.compile(r"^[\dA-Za-z]+$")
+
+
+def _problem_words(message: Message) -> set[str]:
+    """The words of a title once its places and administrative units are taken out: what the problem is."""
+    import jieba
+
+    title = ADMIN_UNIT.sub("，", message.title)
+    for place in message_places(message):
+        title = title.replace(place, "，")
+    return {w for w in jieba.lcut(title) if len(w) >= 2 and w not in _NOT_KEY and not _NOT_A_WORD.match(w)}
+
+
+def _ranked_words(items: Sequence[Message]) -> list[tuple[str, int]]:
+    """An issue's problem words and how many of its titles use each, most used first (ties: the first title's
+    order)."""
+    counts: Counter[str] = Counter()
+    order: dict[str, int] = {}
+    for message in items:
+        for word in sorted(_problem_words(message), key=message.title.find):
+            counts[word] += 1
+            order.setdefault(word, len(order))
+    words = sorted(counts, key=lambda w: (-counts[w], order[w]))
+    # a word inside a longer one as frequent (搅拌 in 搅拌站) says nothing more
+    kept = [w for w in words if not any(w != o and w in o and counts[o] >= counts[w] for o in words)]
+    return [(w, counts[w]) for w in kept]
+
+
+def _key_words(
+    ranked: list[list[tuple[str, int]]], places: Sequence[str], sizes: Sequence[int]
+) -> list[tuple[str, ...]]:
+    """Each issue's key words: its most used word when two of its titles share it (a message or two: its first
+    word), and more while another issue of its place reads the same. Five different complaints about one compound
+    share no word: the place alone says so better than one of them would."""
+    chosen = [tuple(w for w, n in words[:1] if n >= 2 or size <= 2) for words, size in zip(ranked, sizes, strict=True)]
+    for _ in range(3):
+        seen = Counter((place, words) for place, words in zip(places, chosen, strict=True))
+        clashes = [k for k, key in enumerate(zip(places, chosen, strict=True)) if seen[key] > 1]
+        if not clashes:
+            break
+        for k in clashes:
+            chosen[k] = tuple(w for w, _ in ranked[k][: len(chosen[k]) + 1])
+    return chosen
 
 
 def heat_index(items: Sequence[Message], end: datetime) -> float:
@@ -415,9 +505,14 @@ def find_hot_issues(
         if len(items) >= min_messages or sum(m.likes + m.dislikes for m in items) >= min_engagement:
             scored.append((heat_index(items, end), place, members, items))
     scored.sort(key=lambda s: (-s[0], s[1]))
-    issues = []
-    for rank, (heat, place, members, items) in enumerate(scored[:top], start=1):
+    kept = scored[:top]
+    for _, _, _, items in kept:
         items.sort(key=lambda m: (m.at, m.external_id))
+    key_words = _key_words(
+        [_ranked_words(items) for *_, items in kept], [place for _, place, _, _ in kept], [len(i) for *_, i in kept]
+    )
+    issues = []
+    for rank, ((heat, place, members, items), words) in enumerate(zip(kept, key_words, strict=True), start=1):
         issue_id = hashlib.sha1("\x1f".join(sorted(m.id for m in items)).encode()).hexdigest()[:8]
         issues.append(
             HotIssue(
@@ -432,6 +527,7 @@ def find_hot_issues(
                 messages=tuple(IssueMessage(issue_id, m.external_id, m.at, m.title) for m in items),
                 likes=sum(m.likes for m in items),
                 dislikes=sum(m.dislikes for m in items),
+                key_words=words,
             )
         )
     return issues

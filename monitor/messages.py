@@ -1,7 +1,9 @@
 """Citizen messages imported from 问政 platforms and mailboxes (xlsx, csv): masked, embedded once, never twice.
 
 A message is keyed by its source (the file's stem unless given) and its 留言编号, so re-importing a file adds
-nothing; a message whose user, 主题 and 详情 match one already stored under another key counts as a duplicate.
+nothing; a message whose user, 主题 and 详情 match one already stored under another key counts as a duplicate, and
+so does the same 主题 and 详情 written within minutes under another user id (an export's copy of a message another
+export holds; see SAME_MESSAGE_WINDOW): it is counted once, and a reply the copy carries is kept on the first.
 Times are stored as the platform writes them: naive China local time. Each message is embedded once, on
 arrival, from its 主题 and the first characters of its 详情; identical texts reuse the stored vector.
 """
@@ -9,9 +11,10 @@ arrival, from its 主题 and the first characters of its 详情; identical texts
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +30,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     func,
     insert,
     select,
@@ -68,6 +72,11 @@ messages_table = Table(
 
 DEFAULT_EMBED_CHARS = 64
 BATCH_ROWS = 256
+# The same 主题 and 详情 written this close in time is one message, whatever user id it carries: the real exports
+# hold such copies under two ids (messages_2019.xlsx and messages_with_replies.xlsx share 35 messages, 28 of them
+# under different ids, one 4 minutes apart; messages_2019.xlsx itself repeats 19 to the second). Two residents
+# copying one text for a campaign write it at different times, and still count as two.
+SAME_MESSAGE_WINDOW = timedelta(minutes=10)
 Progress = Callable[[int, int | None], None]
 
 
@@ -101,6 +110,25 @@ class Message:
     @property
     def content_hash(self) -> str:
         return _digest(self.user, self.title, self.detail)
+
+
+@dataclass(frozen=True)
+class StoredText:
+    """What the import compares an arriving message with: a stored (or already accepted) message's text and time."""
+
+    id: str
+    content_hash: str
+    title: str
+    detail: str
+    at: datetime
+    replied: bool
+
+    def repeats(self, message: Message) -> bool:
+        """The same user's text at any time, or the same 主题 + 详情 within SAME_MESSAGE_WINDOW."""
+        if self.content_hash == message.content_hash:
+            return True
+        same_text = self.title == message.title and self.detail == message.detail
+        return same_text and abs(self.at - message.at) <= SAME_MESSAGE_WINDOW
 
 
 @dataclass(frozen=True)
@@ -218,11 +246,16 @@ class MessageStore:
         with self.engine.connect() as conn:
             return set(conn.execute(select(messages_table.c.id).where(messages_table.c.id.in_(wanted))).scalars())
 
-    def known_content(self, hashes: Iterable[str]) -> set[str]:
-        wanted = list(set(hashes))
-        column = messages_table.c.content_hash
+    def repeated(self, content_hashes: Iterable[str], embed_hashes: Iterable[str]) -> list[StoredText]:
+        """Stored messages an arriving batch may repeat: the same user and text (content hash), or the same text
+        start (embed hash: the same 主题 + 详情 always has it, whatever the user), in one indexed query."""
+        t = messages_table.c
+        contents, starts = list(set(content_hashes)), list(set(embed_hashes))
+        query = select(t.id, t.content_hash, t.title, t.detail, t.at, t.reply.is_not(None)).where(
+            t.content_hash.in_(contents) | t.embed_hash.in_(starts)
+        )
         with self.engine.connect() as conn:
-            return set(conn.execute(select(column).where(column.in_(wanted))).scalars())
+            return [StoredText(*row) for row in conn.execute(query)]
 
     def known_vectors(self, embed_hashes: Iterable[str], model: str) -> dict[str, bytes]:
         """Stored vectors of texts already embedded with this model, by text hash."""
@@ -237,22 +270,21 @@ class MessageStore:
             with self.engine.begin() as conn:
                 conn.execute(insert(messages_table), list(rows))
 
-    def lacks_reply(self, content_hash: str) -> bool:
-        """Whether a stored message with this content has no reply yet."""
+    def attach_replies(self, replies: Sequence[tuple[str, Message, bytes]]) -> None:
+        """Give stored messages (by id) the reply a later export carries, in one transaction."""
+        if not replies:
+            return
         t = messages_table.c
-        with self.engine.connect() as conn:
-            query = select(t.id).where(t.content_hash == content_hash, t.reply.is_(None)).limit(1)
-            return conn.execute(query).first() is not None
-
-    def attach_reply(self, message: Message, vector: np.ndarray) -> bool:
-        """Give a stored copy of this message (same content hash) the reply it lacks; False when none lacks it."""
-        t = messages_table.c
-        query = update(messages_table).where(t.content_hash == message.content_hash, t.reply.is_(None))
+        query = (
+            update(messages_table)
+            .where(t.id == bindparam("key"), t.reply.is_(None))
+            .values(reply=bindparam("new_reply"), reply_at=bindparam("new_reply_at"), reply_embedding=bindparam("blob"))
+        )
+        rows = [
+            {"key": key, "new_reply": m.reply, "new_reply_at": m.reply_at, "blob": blob} for key, m, blob in replies
+        ]
         with self.engine.begin() as conn:
-            result = conn.execute(
-                query.values(reply=message.reply, reply_at=message.reply_at, reply_embedding=_to_blob(vector))
-            )
-        return bool(result.rowcount)
+            conn.execute(query, rows)
 
     def load(
         self,
@@ -325,40 +357,71 @@ def _reply_text(message: Message, chars: int) -> str:
 
 
 def _store_batch(store: MessageStore, batch: list[Message], embedder: Embedder, chars: int, tally: _Tally) -> None:
+    """Add a batch's new messages; a repeat of a stored or earlier one is counted once, its reply kept."""
     known = store.known_ids(m.id for m in batch)
     fresh = [m for m in batch if m.id not in known]
     tally.already_imported += len(batch) - len(fresh)
-    seen_content = store.known_content(m.content_hash for m in fresh)
-    unique: list[Message] = []
+    starts = {m.id: _digest(m.embed_text(chars)) for m in fresh}
+    earlier: dict[str, list[StoredText]] = defaultdict(list)  # by 主题: what an arriving message may repeat
+    for stored in store.repeated((m.content_hash for m in fresh), starts.values()):
+        earlier[stored.title].append(stored)
+    unique: dict[str, Message] = {}
+    late_replies: dict[str, Message] = {}  # stored id → the repeat that brings the reply it lacks
     for message in fresh:
-        if message.content_hash in seen_content:
-            tally.duplicates += 1
-            if message.reply and store.lacks_reply(message.content_hash):
-                # the same message from a platform that carries its reply: keep the reply
-                store.attach_reply(message, embedder.embed_passages([_reply_text(message, chars)])[0])
-                tally.embedded += 1
+        first = next((s for s in earlier[message.title] if s.repeats(message)), None)
+        if first is None:
+            earlier[message.title].append(_as_stored(message))
+            unique[message.id] = message
+            continue
+        tally.duplicates += 1
+        if not message.reply or first.replied:
+            continue
+        # the same message from a platform that carries its reply: keep the reply on the first copy
+        earlier[message.title][earlier[message.title].index(first)] = replace(first, replied=True)
+        if first.id in unique:
+            unique[first.id] = replace(unique[first.id], reply=message.reply, reply_at=message.reply_at)
         else:
-            seen_content.add(message.content_hash)
-            unique.append(message)
+            late_replies[first.id] = message
+    rows = _embedded_rows(store, list(unique.values()), starts, embedder, chars, tally)
+    store.add(rows)
+    replies = list(dict.fromkeys(_reply_text(m, chars) for m in late_replies.values()))
+    blobs = dict(zip(replies, map(_to_blob, embedder.embed_passages(replies)), strict=True)) if replies else {}
+    store.attach_replies([(key, m, blobs[_reply_text(m, chars)]) for key, m in late_replies.items()])
+    tally.embedded += len(replies)
+
+
+def _as_stored(message: Message) -> StoredText:
+    return StoredText(message.id, message.content_hash, message.title, message.detail, message.at, bool(message.reply))
+
+
+def _embedded_rows(
+    store: MessageStore,
+    unique: list[Message],
+    starts: dict[str, str],
+    embedder: Embedder,
+    chars: int,
+    tally: _Tally,
+) -> list[dict[str, Any]]:
+    """Table rows of new messages: each distinct text start embedded once (or its stored vector reused), and each
+    distinct reply once (a form reply repeats word for word)."""
     if not unique:
-        return
-    texts = {_digest(m.embed_text(chars)): m.embed_text(chars) for m in unique}
+        return []
+    texts = {starts[m.id]: m.embed_text(chars) for m in unique}
     vectors = store.known_vectors(texts, embedder.name)
     missing = [h for h in texts if h not in vectors]
     if missing:
         for h, vector in zip(missing, embedder.embed_passages([texts[h] for h in missing]), strict=True):
             vectors[h] = _to_blob(vector)
-    replies = list(dict.fromkeys(_reply_text(m, chars) for m in unique if m.reply))  # a form reply: embedded once
+    replies = list(dict.fromkeys(_reply_text(m, chars) for m in unique if m.reply))
     reply_vectors = dict(zip(replies, map(_to_blob, embedder.embed_passages(replies)), strict=True)) if replies else {}
     rows = []
     for m in unique:
-        h = _digest(m.embed_text(chars))
         reply_vector = reply_vectors[_reply_text(m, chars)] if m.reply else None
-        rows.append(message_row(m, embedder.name, h, vectors[h], reply_vector))
-    store.add(rows)
+        rows.append(message_row(m, embedder.name, starts[m.id], vectors[starts[m.id]], reply_vector))
     tally.embedded += len(missing) + len(replies)
     tally.reused_vectors += len(unique) - len(missing)
     tally.added += len(unique)
+    return rows
 
 
 def import_messages(

@@ -142,7 +142,7 @@ def _risks(risks: RiskSignals | None) -> list[Action]:
             Action(
                 priority=1,
                 kind="respond",
-                text=f"问题 {trend.issue_id}（{trend.place_or_group}）负面情绪上升，尽快公开回应处置进展",
+                text=f"问题 {trend.issue_id}「{trend.place_or_group}」负面情绪上升，尽快公开回应处置进展",
                 basis=f"{trend.messages} 条留言中，负面占比由前半段 {trend.earlier_share:.0%} 升至后半段 "
                 f"{trend.later_share:.0%}",
             )

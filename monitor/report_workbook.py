@@ -69,7 +69,7 @@ def _hot_tables(report: Report) -> list[Table]:
                 i.issue_id,
                 i.heat,
                 i.time_range,
-                i.place_or_group,
+                i.label,
                 i.description,
                 len(i.messages),
                 i.users,

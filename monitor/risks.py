@@ -44,7 +44,7 @@ import numpy as np
 from .classify import Category, message_text, request_type
 
 if TYPE_CHECKING:
-    from .classify import Classifier, Taxonomy
+    from .classify import Classifier
     from .hotspots import HotIssue
     from .messages import Message
 
@@ -256,28 +256,6 @@ class RiskSignals:
         }
 
 
-def _pairs(text: str) -> frozenset[str]:
-    return frozenset(text[i : i + 2] for i in range(len(text) - 1))
-
-
-class _Refiner:
-    """Taxonomy.refine with each category name's character pairs computed once, not once per message."""
-
-    def __init__(self, taxonomy: Taxonomy) -> None:
-        self.branches: dict[str, list[tuple[str, str, frozenset[str], frozenset[str]]]] = defaultdict(list)
-        for a, b, c in taxonomy.paths:
-            self.branches[a].append((b, c, _pairs(b), _pairs(c)))
-
-    def __call__(self, level1: str, text: str) -> tuple[str, str]:
-        words = _pairs(text)
-        best, best_score = ("", ""), 0
-        for b, c, pairs_b, pairs_c in self.branches.get(level1, ()):
-            score = 2 * len(pairs_c & words) + len(pairs_b & words)
-            if score > best_score:
-                best, best_score = (b, c), score
-        return best
-
-
 def categorise(
     messages: Sequence[Message], vectors: np.ndarray | None, classifier: Classifier | None
 ) -> list[tuple[Category, str]]:
@@ -296,7 +274,7 @@ def categorise(
         raise ValueError("a hybrid classifier needs the messages' stored vectors (one row per message)")
     stored = vectors[rows] if hybrid and vectors is not None else None
     labels = classifier.model.predict_many(distinct, vectors=stored) if distinct else []
-    refine = _Refiner(classifier.taxonomy) if classifier.taxonomy else None
+    refine = classifier.taxonomy.refine if classifier.taxonomy else None
     decided: dict[str, tuple[Category, str]] = {}
     for text, level1 in zip(distinct, labels, strict=True):
         level2, level3 = refine(level1, text) if refine else ("", "")
@@ -316,7 +294,7 @@ def _negative_trend(issue: HotIssue, negative: dict[str, bool], settings: RiskSe
         return None
     return NegativeTrend(
         issue.issue_id,
-        issue.place_or_group,
+        issue.label,  # the place and the problem's key words: two issues of one place read apart
         issue.description,
         len(flags),
         round(earlier_share, 3),

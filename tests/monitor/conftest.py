@@ -12,7 +12,10 @@ import pytest
 from sqlalchemy import Engine
 
 from knowledge.db import open_engine
+from knowledge.embedding import Embedder
+from monitor.messages import MessageStore, import_messages
 
+from ..conftest import shared_file
 from ..postgres import throwaway_schema
 from ..servers import free_port
 
@@ -71,6 +74,19 @@ def _pump(source: socket.socket, sink: socket.socket) -> None:
         for sock in (source, sink):
             with suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
+
+
+@pytest.fixture(scope="session")
+def year_store(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[MessageStore]:
+    """Every message of the real messages_2019.xlsx (4,326 rows, 2019 and a few around it) imported and embedded
+    once for the whole session: embedding is the import's whole cost (bench/monitor.py), so the monitor tests that
+    read real vectors share this one store and only read it."""
+    path = shared_file("tipdm", "messages_2019.xlsx")
+    store = MessageStore.open(f"sqlite:///{tmp_path_factory.mktemp('year')}/messages.db")
+    report = import_messages(store, path, embedder)
+    assert not [bad for bad in report.bad_rows if bad.skipped] and report.added > 4200, report
+    yield store
+    store.close()
 
 
 @pytest.fixture

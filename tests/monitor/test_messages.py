@@ -4,6 +4,7 @@ personal data masked, each text embedded once; SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import csv
+from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +17,9 @@ from knowledge.embedding import Embedder
 from knowledge.errors import IngestError
 from monitor.cli import main as cli_main
 from monitor.exports import parse_time, read_rows
+from monitor.messages import SAME_MESSAGE_WINDOW as WINDOW
 from monitor.messages import MessageStore, import_messages, row_to_message
+from monitor.report_sources import Period
 
 from ..conftest import shared_file
 from ..postgres import throwaway_schema
@@ -145,8 +148,10 @@ def test_personal_data_is_masked_before_it_is_stored(store: MessageStore, tmp_pa
 
 
 def test_identical_texts_are_embedded_once(store: MessageStore, tmp_path: Path, embedder: Embedder) -> None:
-    text = ["A7县星沙中茂城拖欠购房资金不退还", "2019/7/1 10:00", "开发商拖欠退款", 0, 0]
-    path = write_csv(tmp_path / "campaign.csv", [[str(i), f"U{i}", *text] for i in range(5)])
+    # five residents send one text, an hour apart (the same text within minutes would be one message twice)
+    title, detail = "A7县星沙中茂城拖欠购房资金不退还", "开发商拖欠退款"
+    rows = [[str(i), f"U{i}", title, f"2019/7/1 1{i}:00", detail, 0, 0] for i in range(5)]
+    path = write_csv(tmp_path / "campaign.csv", rows)
     report = import_messages(store, path, embedder)
     messages, vectors = store.load()
     assert (report.added, report.embedded, report.reused_vectors) == (5, 1, 4)
@@ -196,3 +201,85 @@ def test_a_reply_repeated_word_for_word_is_embedded_once(
     replies = store.reply_vectors([m.id for m in messages])
     assert (report.added, report.embedded) == (2, 3)  # two message texts, one reply text
     assert len(replies) == 2 and np.allclose(*replies.values())
+
+
+def test_the_same_message_in_two_exports_under_two_user_ids_counts_once_and_keeps_its_reply(
+    store: MessageStore, tmp_path: Path, embedder: Embedder
+) -> None:
+    # as the real exports hold 双凫铺碎石场: A00092026 at 14:59:04 in one, UU008850 at 14:54:51 in the other
+    title, detail = "A8县双凫铺碎石场不顾反对强行开建", "村民多次反映，碎石场仍在施工"
+    platform = write_csv(
+        tmp_path / "messages_2019.csv",
+        [
+            ["241", "A00092026", title, "2019/9/24 14:59:04", detail, 5, 0],
+            ["242", "A00092027", title, "2019/9/24 14:59:04", detail, 0, 0],  # the same export repeats it
+            ["243", "A00092028", title, "2019/9/26 9:00:00", detail, 0, 0],  # a neighbour copies it two days later
+        ],
+    )
+    header = ["留言编号", "留言用户", "留言主题", "留言时间", "留言详情", "答复意见", "答复时间"]
+    reply = ["网友：您好！经核查，该碎石场已停工整改。", "2019/10/8 9:00"]
+    replies = write_csv(
+        tmp_path / "replies.csv", [["8850", "UU008850", title, "2019/9/24 14:54:51", detail, *reply]], header
+    )
+    first = import_messages(store, platform, embedder)
+    second = import_messages(store, replies, embedder)
+    messages, _ = store.load()
+    assert (first.added, first.duplicates, second.added, second.duplicates) == (2, 1, 0, 1)
+    assert sorted(m.external_id for m in messages) == ["241", "243"]
+    original = next(m for m in messages if m.external_id == "241")
+    assert original.reply == "网友：您好！经核查，该碎石场已停工整改。" and original.reply_at == datetime(
+        2019, 10, 8, 9
+    )
+    assert set(store.reply_vectors([m.id for m in messages])) == {original.id}
+
+
+def test_a_copy_that_comes_first_with_its_reply_keeps_it_when_the_platform_copy_follows(
+    store: MessageStore, tmp_path: Path, embedder: Embedder
+) -> None:
+    header = ["留言编号", "留言用户", "留言主题", "留言时间", "留言详情", "答复意见", "答复时间"]
+    row = ["A7县龙塘安置小区KTV噪音扰民严重", "2019/5/9 00:09:41", "每晚噪音到凌晨两点"]
+    replied = [["2570", "UU0082228", *row, "网友：您好！已责令整改。", "2019/5/20 9:00"]]
+    import_messages(store, write_csv(tmp_path / "replies.csv", replied, header), embedder)
+    report = import_messages(store, write_csv(tmp_path / "platform.csv", [["4001", "A00094487", *row, 0, 0]]), embedder)
+    [message], _ = store.load()
+    assert (report.added, report.duplicates) == (0, 1) and message.reply == "网友：您好！已责令整改。"
+
+
+class HashEmbedder:
+    """Vectors from a text's hash: what a duplicate check needs (something to store), not what it tests."""
+
+    name, dim = "hash", 8
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self.embed_passages(texts)
+
+    def embed_passages(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        rows = [np.random.default_rng(abs(hash(t)) % 2**32).normal(size=self.dim) for t in texts]
+        vectors = np.array(rows, dtype=np.float32).reshape(len(texts), self.dim)
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_the_real_exports_share_35_messages_that_count_once_with_their_replies(tmp_path: Path) -> None:
+    # 7 of them under the same user id in both exports, 28 under two ids (UU008850 for A00092026, 4 minutes apart)
+    store = MessageStore.open(f"sqlite:///{tmp_path}/both.db")
+    platform = import_messages(store, shared_file("tipdm", "messages_2019.xlsx"), HashEmbedder())
+    replies = import_messages(store, shared_file("tipdm", "messages_with_replies.xlsx"), HashEmbedder())
+    assert replies.added + replies.duplicates + replies.already_imported == 2816 and replies.duplicates >= 35
+    assert store.count() == platform.added + replies.added
+    year = Period.parse("2019-01-01", "2019-12-31")
+    messages, _ = store.load(year.start, year.end)
+    times: dict[tuple[str, str], list[datetime]] = defaultdict(list)
+    for m in messages:
+        times[m.title, m.detail].append(m.at)
+    [stone] = [m for m in messages if m.title.startswith("A8县双凫铺碎石场不顾反对强行开建")]
+    assert stone.source == "messages_2019" and stone.reply  # the platform's copy, with the other export's reply
+    assert sum(1 for m in messages if m.source == "messages_2019" and m.reply) == 35
+    # messages_2019.xlsx itself repeats 19 texts to the second under a second user id: each is there once
+    close = [k for k, at in times.items() for a, b in zip(sorted(at), sorted(at)[1:], strict=False) if b - a < WINDOW]
+    assert close == []
+    # written on 7/21 and again on 8/1, each time exported under two user ids: two messages, not four
+    stall = [
+        at for (title, _), at in times.items() if title.startswith("A5区劳动东路魅力之城小区一楼的夜宵摊严重污染附近")
+    ]
+    assert sum(len(at) for at in stall) == 2
+    store.close()

@@ -317,3 +317,29 @@ def test_a_period_without_records_says_so_in_every_section(sources: ReportSource
     assert "本期没有形成热点问题" in html and "本期没有突增话题" in html and "没有附带部门答复" in html
     book = load_workbook(io.BytesIO(render_xlsx(empty)))
     assert list(book["热点问题"].iter_rows(values_only=True))[1:] == []
+
+
+def test_the_report_page_desk_reuses_a_build_and_closes_its_records_with_the_app(
+    written: Written, tmp_path: Path
+) -> None:
+    from api.reports import ReportDesk
+    from api.settings import AppSettings
+
+    settings = AppSettings()
+    settings.store.url, settings.conversation_log.url = written.store_url, written.log_url
+    settings.index.dir = tmp_path / "no-index"  # the gaps are listed without closest documents
+    settings.classify = ClassifySettings(
+        taxonomy=shared_file("tipdm", "taxonomy.xlsx"),
+        training=shared_file("tipdm", "messages_labelled_sample.xlsx"),
+        departments=ROOT / "monitor" / "departments.yml",
+    )
+    desk = ReportDesk(settings)
+    built = desk.report(PERIOD)
+    assert desk.report(PERIOD) is built  # the records did not change: the page, charts and downloads share it
+    sources = desk.sources
+    assert sources is not None and sources.messages is not None
+    engines = [sources.messages.engine, sources.log, sources.work_orders]
+    assert all(e is not None and e.pool.checkedin() for e in engines)  # open connections, kept between requests
+    desk.close()
+    assert desk.sources is None and not desk.cache
+    assert all(e is not None and e.pool.checkedin() == 0 for e in engines)
