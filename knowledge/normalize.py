@@ -158,8 +158,28 @@ def _frequency(word: str) -> int:
     return int(jieba.dt.FREQ.get(word, 0))
 
 
+def dictionary_words(candidates: Iterable[str]) -> set[str]:
+    """The candidates jieba's dictionary knows as words: ``QueryNormalizer.is_word`` for a reader's whole
+    vocabulary at once (tens of thousands of tokens on every reload), without a call per token."""
+    jieba.dt.check_initialized()
+    frequencies = jieba.dt.FREQ
+    return {word for word in candidates if frequencies.get(word, 0)}
+
+
 def _common(word: str) -> bool:
     return _frequency(word) >= COMMON_WORD_FREQ
+
+
+def _common_positions(run: str) -> set[int]:
+    """The positions of a run of Han characters that jieba reads as part of a common word ("城里人", "家里"):
+    a typo is corrected outside them, so "城里人" is never read as "城利人" nor "去市里" as "去世里"."""
+    positions: set[int] = set()
+    start = 0
+    for word in jieba.lcut(run, HMM=False):
+        if len(word) >= 2 and _common(word):
+            positions.update(range(start, start + len(word)))
+        start += len(word)
+    return positions
 
 
 class QueryNormalizer:
@@ -216,10 +236,11 @@ class QueryNormalizer:
     def _correct_run(self, run: str) -> str:
         out = list(run)
         taken = [False] * len(run)
+        common = _common_positions(run)
         for size in (4, 3, 2):
             for start in range(len(run) - size + 1):
-                if any(taken[start : start + size]):
-                    continue
+                if any(taken[start : start + size]) or common.intersection(range(start, start + size)):
+                    continue  # part of a word the citizen typed on purpose
                 piece = "".join(out[start : start + size])
                 if self.known(piece) or _common(piece):
                     continue

@@ -42,19 +42,19 @@ _QUESTION_PATTERNS: tuple[tuple[QType, re.Pattern[str]], ...] = (
         ),
     ),
     # "电话多少" asks for a number to call, not an amount
-    (QType.PLACE, re.compile(r"电话|号码|热线|联系方式|地址")),
+    (QType.PLACE, re.compile(r"电话|号码|热线|联系方式|咨询方式|地址")),
     (
         QType.AMOUNT,
         re.compile(
             r"多少钱|多少元|多少万|几万|几千|几百|多少块|多少补贴|补多少|补贴多少|领多少|拿多少|发多少|给多少|贷多少|"
             r"交多少|缴多少|报销多少|报多少|能报销?几成|比例|标准是|什么标准|标准多少|多少标准|最高|最多|上限|额度|金额|"
-            r"费用|收费|要钱|收钱|花钱|免费|按[啥什么]{1,2}标准|多少|几成|几条|几项|几种|几个(?!工作日|月|小时|星期)"
+            r"费用|收费|要钱|收钱|花钱|免费[吗不么]|是否免费|按[啥什么]{1,2}标准|多少|几成|几条|几项|几种|几个(?!工作日|月|小时|星期)"
         ),
     ),
     (
         QType.TIME,
         re.compile(
-            r"什么时候|啥时候|何时|几点|几号|几月|哪天|哪一天|多久|多长时间|几天|几个工作日|期限|截止|时限|"
+            r"什么时候|啥时候|何时|几点|几号|几日|几月|哪天|哪一天|多久|多长时间|几天|几个工作日|期限|截止|时限|"
             r"上班|下班|办公时间|工作时间|营业时间|开门|关门|周末|周六|周日|节假日|时间"
         ),
     ),
@@ -68,7 +68,7 @@ _QUESTION_PATTERNS: tuple[tuple[QType, re.Pattern[str]], ...] = (
     (
         QType.MATERIALS,
         re.compile(
-            r"材料|证件|资料|手续|带啥|带什么|带哪些|拿啥|拿什么|准备啥|准备什么|准备哪些|需要啥|要啥|要什么证|"
+            r"材料|证件|资料|手续|带啥|带什么|带哪些|拿啥|拿什么|准备啥|准备什么|准备哪些|需要啥(?!条件)|要啥(?!条件)|要什么证|"
             r"提交什么|提供什么|提交哪些|提供哪些|清单"
         ),
     ),
@@ -105,7 +105,9 @@ _AMOUNT_UNIT = re.compile(rf"{_NUMBER}+(?:\.\d+)?\s*(?:万元|元|万|千元|%|�
 _ITEM = re.compile(r"(?:^|\n)\s*(?:\d{1,2}[.．、)）]|[（(][一二三四五六七八九十\d]{1,3}[）)]|[①②③④⑤⑥⑦⑧⑨⑩]|[-•·])")
 _HOURS = re.compile(r"\d{1,2}\s*[:：]\s*\d{2}|[上下]午|周[一二三四五六日]至周[一二三四五六日]|工作日")
 _DATE = re.compile(rf"{_NUMBER}{{1,4}}\s*年|{_NUMBER}{{1,2}}\s*月\s*{_NUMBER}{{1,3}}\s*日|\d{{1,2}}月")
-_PERIOD = re.compile(rf"{_NUMBER}+\s*(?:个)?(?:工作日|日内|天|个月|小时|周)|之前|以前|之日起|期间|截至|前完成")
+_PERIOD = re.compile(
+    rf"{_NUMBER}+\s*(?:个)?(?:工作日|日内|天|个月|小时|周)|之前|以前|之日起|期间|截至|前完成|\d{{1,2}}日前|每月\d{{1,2}}日"
+)
 _PHONE = re.compile(r"(?<!\d)(?:0\d{2,3}-?\d{7,8}|1\d{10}|123\d{2})(?!\d)")
 _ADDRESS = re.compile(r"地址|位于|[路街道巷]\d+号|\d+楼|[一二三四五六七八九十]楼|窗口|大厅|服务中心")
 _TYPE_EVIDENCE: dict[QType, tuple[re.Pattern[str], ...]] = {
@@ -157,6 +159,33 @@ def is_list_block(text: str) -> bool:
 def wants_list(qtype: QType) -> bool:
     """A materials or procedure answer is a list or a run of steps: it may be quoted whole, past the usual window."""
     return qtype in (QType.MATERIALS, QType.PROCEDURE)
+
+
+# the kinds of answer a document gives a part of its own (所需材料, 补贴标准, 办理地点); a time or an eligibility
+# rule is mostly stated inside the part it belongs to, and headings naming 时间 or 条件 are everywhere
+HEADED = frozenset({QType.MATERIALS, QType.AMOUNT, QType.PLACE})
+# how a part's title names such content: "五、所需材料", "二、筹资标准和缴费", "七、咨询方式"
+_HEADING_PATTERNS: dict[QType, re.Pattern[str]] = {
+    QType.MATERIALS: re.compile(r"材料|要件|证件|资料|清单"),
+    QType.AMOUNT: re.compile(r"标准|金额|额度|费用|收费|比例"),
+    QType.PLACE: re.compile(r"地点|地址|咨询方式|联系方式|窗口|咨询电话|联系电话"),
+}
+
+
+def heading_asks(passage: Passage, qtype: QType) -> bool:
+    """Whether the passage's own heading asks for the kind of answer ``qtype`` is: a Q&A pair's question
+    ("报名需要准备哪些材料？") or a part's title ("五、所需材料", "三、办理时限").
+
+    Such a part answers that kind of question even when another part of the document shares more of its
+    words ("一、办理事项" for a 低保 materials question).
+    """
+    chunk = passage.chunk
+    if qtype not in HEADED or not chunk.heading_path:
+        return False
+    heading = chunk.heading_path[-1]
+    if chunk.text.startswith("问"):
+        return question_type(heading) is qtype
+    return bool(_HEADING_PATTERNS[qtype].search(normalize(heading)))
 
 
 def asks_the_same(passage: Passage, qtype: QType) -> bool:

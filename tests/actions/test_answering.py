@@ -184,3 +184,15 @@ def test_unavailable_knowledge_base_still_gets_a_reply() -> None:
 def test_overlong_question_is_rejected_with_a_reason(knowledge: KnowledgeProvider) -> None:
     result = run(ActionAnswerPolicyQuestion(knowledge), tracker("创业" * 1500))
     assert result.payload["reply"] == "no_answer" and "过长" in result.text
+
+
+def test_two_questions_in_one_message_are_both_answered_and_cited(knowledge: KnowledgeProvider) -> None:
+    result = run(ActionAnswerPolicyQuestion(knowledge), tracker("租房能取公积金不 一年能取多少"))
+    lines = result.text.splitlines()
+    assert "1. 租房能取公积金不" in lines and "2. 一年能取多少" in lines, lines
+    second = result.text.split("2. 一年能取多少", 1)[1]
+    assert "12000元" in second  # the amount answers the second part, under it
+    payload = result.payload
+    assert payload["reply"] == "answer" and payload["answered"] is True
+    assert "qh-guide-housing-fund-rent-withdrawal" in payload["doc_ids"]
+    assert result.text.count("出处：") == 2  # each answer with its source

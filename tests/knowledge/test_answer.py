@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 
 from knowledge.answer import ExtractionSettings, extract_answer
+from knowledge.coverage import Coverage
 from knowledge.document import Chunk, Citation, Document, Passage
 from knowledge.index import HybridIndex
+from knowledge.normalize import load_synonyms
 from knowledge.parsers import parse_file
-from knowledge.retrieval import Retriever
+from knowledge.retrieval import Retriever, Vocabulary
 from knowledge.settings import Settings
 from knowledge.training import lexical_retriever
 
@@ -62,7 +64,9 @@ EXTRACTIONS = {
 @pytest.fixture(scope="module")
 def sample_search() -> tuple[Retriever, HybridIndex]:
     docs = {d.id: d for f in sorted(SAMPLE.glob("*-*.md")) for d in parse_file(f).documents}
-    return lexical_retriever(docs, Settings())
+    retriever, index = lexical_retriever(docs, Settings())
+    retriever.vocabulary = Vocabulary(index, load_synonyms())  # the shipped synonym table, as the reader has
+    return retriever, index
 
 
 def ask(sample_search: tuple[Retriever, HybridIndex], question: str, how: str) -> str:
@@ -71,6 +75,55 @@ def ask(sample_search: tuple[Retriever, HybridIndex], question: str, how: str) -
     answer = extract_answer(question, passages, index.idf, EXTRACTIONS[how], retriever.next_chunk)
     assert answer.answered, (question, answer.confidence)
     return answer.text
+
+
+def ask_as_typed(sample_search: tuple[Retriever, HybridIndex], question: str, how: str = "hand-weighted") -> str:
+    """As the reader answers: the rewritten question scored, its type read from the citizen's words, the top
+    documents' parts of that type read, and the coverage check."""
+    retriever, index = sample_search
+    passages = retriever.search(question, 5)
+    answer = extract_answer(
+        retriever.rewrite(question),
+        passages,
+        index.idf,
+        EXTRACTIONS[how],
+        retriever.next_chunk,
+        asked=question,
+        chunks_of=lambda doc_id: [index.chunks[f] for f in index.doc_rows.get(doc_id, ())],
+        covers=Coverage(index).covers,
+    )
+    return answer.text if answer.answered else ""
+
+
+def test_an_amount_question_in_spoken_words_gets_the_contribution_not_the_payment_period(
+    sample_search: tuple[Retriever, HybridIndex],
+) -> None:
+    # the rewrite turns 交多少钱 into the documents' 缴费标准, which asks for no type: the citizen's words do
+    text = ask_as_typed(sample_search, "医保一年交多少钱")
+    assert "每人每年400元" in text, text
+    assert "以当年度通知为准" not in text
+
+
+def test_a_materials_question_reads_the_guides_materials_part(sample_search: tuple[Retriever, HybridIndex]) -> None:
+    # retrieval finds the guide by its 办理事项 part and the 低保 FAQ on eligibility; the list is in 所需材料
+    text = ask_as_typed(sample_search, "低保要带啥材料")
+    assert "《青禾县最低生活保障申请书》" in text and "家庭经济状况核对授权书" in text, text
+    assert "人均月收入低于当地低保标准" not in text
+
+
+def test_a_place_question_gets_an_address_not_a_policys_phone_line(
+    sample_search: tuple[Retriever, HybridIndex],
+) -> None:
+    text = ask_as_typed(sample_search, "农业局在哪")
+    assert any(line.startswith("地址：青禾县农丰路23号") for line in text.splitlines()), text
+    assert "0631-5223318" not in text  # the 返乡入乡创业 rules' own phone line, which shared more words
+
+
+@pytest.mark.parametrize("question", ["驾照到期了咋换", "办护照要多少钱", "红烧肉怎么做才好吃"])
+def test_a_question_about_what_the_base_never_mentions_is_refused(
+    sample_search: tuple[Retriever, HybridIndex], question: str
+) -> None:
+    assert ask_as_typed(sample_search, question) == ""
 
 
 @pytest.mark.parametrize(

@@ -53,6 +53,13 @@ def test_words_the_knowledge_base_or_the_dictionary_knows_are_never_corrected() 
     assert normalizer.normalize("最低生活保障多少") == "最低生活保障多少"
 
 
+def test_a_typo_is_never_read_across_a_common_word_the_citizen_typed() -> None:
+    # 里人 sounds like the index's 利人, 去市 like 去世: both straddle or sit inside 城里人 / 市里
+    normalizer = QueryNormalizer(SynonymTable(), targets=["利人", "去世", "低保"])
+    assert normalizer.normalize("城里人申请低宝去哪") == "城里人申请低保去哪"
+    assert normalizer.normalize("去市里医院住院") == "去市里医院住院"
+
+
 def test_an_empty_rewrite_falls_back_to_the_question() -> None:
     assert QueryNormalizer().normalize("啊") == "啊"
 
@@ -85,9 +92,10 @@ def test_a_bad_configured_table_stops_the_reader_naming_the_file(sample_kb: Know
         ("失业金一个月能领多少钱阿", "1710元", ("qh-faq-social-insurance",)),  # refused (0.37) before normalising
         pytest.param(
             "身份证丢了 过两天就要坐高铁咋办", "临时居民身份证", ("qh-faq-household-registration",),
-            # answered now, but from the 跨省通办 line: the 临时居民身份证 line needs the mismatch dense weight
-            # (0.5 found it), which is off by default until it is tuned without losing formal questions
-            marks=pytest.mark.xfail(strict=True, reason="needs POLICY_RETRIEVAL__MISMATCH_DENSE_WEIGHT tuned"),
+            # retrieval is right (the 身份证丢了急用怎么办 FAQ ranks first at any mismatch dense weight: 0.1, 0.3,
+            # 0.5 and 0.7 give the same tune rows, 0.673 right), the span is not: the 在外地可以办理…身份证吗 FAQ
+            # (3rd) reads as a procedure pair too (办理) and its 跨省通办 line fits the type better
+            marks=pytest.mark.xfail(strict=True, reason="span choice: another procedure FAQ of the document wins"),
         ),  # fmt: skip
         ("异地就医备按咋办", "异地就医备案", ("qh-guide-medical-insurance-offsite-filing",)),  # 备按: a typo
         ("低宝一个月给多少钱", "860元", tuple(f"qh-{k}-minimum-living-assistance-2025" for k in ("policy", "interp"))),
