@@ -397,6 +397,12 @@ def main() -> int:
         "--query-threads", type=int, default=None, help="POLICY_INDEX__QUERY_THREADS of action servers (0: all cores)"
     )
     parser.add_argument(
+        "--query-cache",
+        type=int,
+        default=None,
+        help="POLICY_INDEX__QUERY_CACHE of action servers (1: every new question is embedded, as if none repeated)",
+    )
+    parser.add_argument(
         "--rasa-threads", type=int, default=0, help="TensorFlow intra/inter-op threads of the Rasa servers (0: default)"
     )
     args = parser.parse_args()
@@ -408,6 +414,8 @@ def main() -> int:
         serving_env: dict[str, str] = {}
         if args.query_threads is not None:
             serving_env["POLICY_INDEX__QUERY_THREADS"] = str(args.query_threads)
+        if args.query_cache is not None:
+            serving_env["POLICY_INDEX__QUERY_CACHE"] = str(args.query_cache)
         if args.rasa_threads:
             # Rasa reads these when it sets TensorFlow up (rasa.utils.tensorflow.environment)
             serving_env["TF_INTRA_OP_PARALLELISM_THREADS"] = str(args.rasa_threads)

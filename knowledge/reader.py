@@ -117,7 +117,9 @@ class KnowledgeReader:
         )
         self._finder = DuplicateFinder(settings.retrieval.duplicate_threshold)
         # the vectors of recent questions, kept across generations (a question's vector depends on the model only)
-        self._query_vectors = snapshot.retriever.query_vectors if snapshot else QueryVectors(embedder)
+        self._query_vectors = (
+            snapshot.retriever.query_vectors if snapshot else QueryVectors(embedder, settings.index.query_cache)
+        )
         self._token_ids = TokenIds()  # chunks' token ids, reused by every generation this reader loads
         self._snapshot = snapshot or build_snapshot(
             settings,

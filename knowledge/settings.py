@@ -49,6 +49,12 @@ class IndexSettings(BaseModel):
     reload_seconds: float = Field(
         1.0, gt=0.0, le=3600.0, description="how often readers look for a newly published index"
     )
+    query_cache: int = Field(
+        2048,
+        ge=1,
+        le=1_000_000,
+        description="question vectors a reader keeps (a question asked again is not embedded again)",
+    )
     query_threads: int = Field(
         1,
         ge=0,
