@@ -196,12 +196,14 @@ def report(results: Results, wall_s: float, users: int, logged: int | None = Non
     return logged == results.ok
 
 
-def measure(url: str, log_url: str, users: int, duration: float, seed: int, session_turns: int = 0) -> bool:
+def measure(
+    url: str, log_url: str, users: int, duration: float, seed: int, session_turns: int = 0, think_s: float = 0.0
+) -> bool:
     """Run the load against a running API and check its conversation log gained one row per answered request."""
     log = ConversationLog.open(log_url)
     try:
         before = log.count()
-        results, wall_s = asyncio.run(run_load(url.rstrip("/"), users, duration, seed, session_turns=session_turns))
+        results, wall_s = asyncio.run(run_load(url.rstrip("/"), users, duration, seed, think_s, session_turns))
         logged = wait_for_log(log, before + results.ok) - before
     finally:
         log.close()
@@ -439,10 +441,12 @@ def main() -> int:
                     args.session_turns,
                 )
             else:
-                ok = measure(spawned.url, spawned.log_url, args.users, args.duration, args.seed, args.session_turns)
+                ok = measure(
+                    spawned.url, spawned.log_url, args.users, args.duration, args.seed, args.session_turns, args.think
+                )
     else:
         log_url = args.log_url or AppSettings().log_url
-        ok = measure(args.url, log_url, args.users, args.duration, args.seed, args.session_turns)
+        ok = measure(args.url, log_url, args.users, args.duration, args.seed, args.session_turns, args.think)
     return 0 if ok else 1
 
 
