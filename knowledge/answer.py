@@ -178,6 +178,13 @@ def typed_passages(
     return passages + added
 
 
+def asked_type(question: str, asked: str = "") -> QType:
+    """What is asked, read from the citizen's own words when they say it (the rewrite may have turned "交多少钱"
+    into the documents' "缴费标准", which names no type), else from the question searched."""
+    qtype = question_type(asked) if asked else QType.OTHER
+    return qtype if qtype is not QType.OTHER else question_type(question)
+
+
 def span_context(
     question: str,
     passages: list[Passage],
@@ -191,8 +198,7 @@ def span_context(
     them, and whether the question asks for a list. The type is read from ``asked``, the citizen's own words,
     when they say it: the rewrite may have turned "交多少钱" into the documents' "缴费标准"."""
     tokens = question_terms(question, idf)
-    qtype = question_type(asked) if asked else QType.OTHER
-    qtype = qtype if qtype is not QType.OTHER else question_type(question)
+    qtype = asked_type(question, asked)
     typed = settings.type_weight > 0 or learned  # type_weight 0: the extraction as it was before question types
     asks_list = bool(_LIST_QUESTION.search(normalize(question))) or (typed and qtype is QType.MATERIALS)
     read = max(settings.passages, settings.list_passages if asks_list or (typed and qtype is not QType.OTHER) else 0)
@@ -231,8 +237,7 @@ def extract_answer(
         return Answer(question, False, "", 0.0, None, tuple(passages))
     if selector is None and settings.selector_path is not None:
         selector = load_selector(settings.selector_path)
-    qtype = question_type(asked) if asked else QType.OTHER
-    qtype = qtype if qtype is not QType.OTHER else question_type(question)
+    qtype = asked_type(question, asked)
     if settings.type_weight or selector is not None:
         passages = typed_passages(passages, qtype, chunks_of, settings.typed_documents)
     context, asks_list = span_context(
