@@ -91,6 +91,16 @@ def log_in_at(page: Page, url: str) -> None:
     page.wait_for_url(url)
 
 
+def assert_served_within_seconds(flow: Flow, seconds: float = 10.0) -> None:
+    """A write publishes its generation before it returns; the action server polls for it (reload_seconds) and
+    loads it off the request path. "几秒内按新状态回答" is the promise, so a citizen asks once it is served."""
+    published = current_generation(flow.api.settings.index.dir)
+    assert published is not None
+    actions_log = flow.stack.workdir / "actions.log"
+    served = wait_until(lambda: f"serving {published.name}" in actions_log.read_text(errors="replace"), seconds)
+    assert served, f"the action server did not serve {published.name} within {seconds:.0f} s"
+
+
 def test_upload_then_the_chat_cites_it_then_retired_it_is_flagged(flow: Flow, browser: Browser, tmp_path: Path) -> None:
     url = flow.api.url
     word = tmp_path / "night-market.docx"
@@ -112,6 +122,7 @@ def test_upload_then_the_chat_cites_it_then_retired_it_is_flagged(flow: Flow, br
     admin.goto(f"{url}/admin/documents?q=夜间集市")
     expect(admin.get_by_role("link", name=NIGHT_MARKET_TITLE)).to_be_visible()
 
+    assert_served_within_seconds(flow)
     citizen = new_page(browser)
     citizen.goto(f"{url}/")
     ask(citizen, QUESTION)
@@ -133,6 +144,7 @@ def test_upload_then_the_chat_cites_it_then_retired_it_is_flagged(flow: Flow, br
         ]  # fmt: skip
     finally:
         store.close()
+    assert_served_within_seconds(flow)
 
     later = new_page(browser)  # another citizen, asking the same
     later.goto(f"{url}/")
