@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
-
-import chinese_calendar
+from datetime import date
 
 from .document import Document, Kind, Validity
+from .workdays import working_days_after
 
 PUBLICATION_WORKDAYS = 3  # a policy is published at most this many working days after its 成文日期
 REQUIRED_FIELDS = {
@@ -48,21 +47,6 @@ class Finding:
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
-
-
-def working_days_after(start: date, end: date) -> tuple[int, bool]:
-    """Working days after ``start`` up to and including ``end``, and whether the holiday calendar covered them
-    all (days it does not cover count Monday to Friday)."""
-    count, known = 0, True
-    day = start + timedelta(days=1)
-    while day <= end:
-        try:
-            count += chinese_calendar.is_workday(day)
-        except NotImplementedError:  # a year the package has no holiday arrangements for yet
-            known = False
-            count += day.weekday() < 5
-        day += timedelta(days=1)
-    return count, known
 
 
 def _missing_fields(doc: Document) -> list[Finding]:

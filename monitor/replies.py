@@ -26,11 +26,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from knowledge.workdays import working_days_after
 
 if TYPE_CHECKING:
     from .messages import Message
@@ -103,28 +105,6 @@ def reply_department(reply: str) -> str:
     return UNSIGNED
 
 
-@lru_cache(maxsize=8192)
-def _is_workday(day: date) -> tuple[bool, bool]:
-    import chinese_calendar
-
-    try:
-        return chinese_calendar.is_workday(day), True
-    except NotImplementedError:  # the package covers 2004 to its release year
-        return day.weekday() < 5, False
-
-
-def working_days(asked: datetime, replied: datetime) -> tuple[int, bool]:
-    """Workdays d with asked date < d <= replied date, and whether the holiday calendar covered them all."""
-    count, exact = 0, True
-    day = asked.date() + timedelta(days=1)
-    while day <= replied.date():
-        workday, known = _is_workday(day)
-        count += workday
-        exact = exact and known
-        day += timedelta(days=1)
-    return count, exact
-
-
 @dataclass(frozen=True)
 class ReplyQualitySettings:
     """The thresholds the metrics use (see the module docstring)."""
@@ -190,7 +170,7 @@ def assess_reply(
 ) -> ReplyAssessment:
     """The metrics of one message's reply; ``cosine`` is message vector · reply vector when both exist."""
     reply = message.reply or ""
-    days, exact = working_days(message.at, message.reply_at) if message.reply_at else (None, False)
+    days, exact = working_days_after(message.at.date(), message.reply_at.date()) if message.reply_at else (None, False)
     timeliness = timeliness_score(days, settings.target_days) if days is not None else None
     overlap = word_overlap(message.title, reply)
     span = settings.cosine_ceiling - settings.cosine_floor

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.checks import CHECKS, check_documents, count_by_check, working_days_after
+from knowledge.checks import CHECKS, check_documents, count_by_check
 from knowledge.cli import main
 from knowledge.document import Citation, Document, Kind, Validity
 from knowledge.parsers import parse_file
 from knowledge.settings import Settings
 from knowledge.store import DocumentStore
+from knowledge.workdays import working_days_after
 
 from ..postgres import throwaway_schema
 

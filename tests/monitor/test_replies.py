@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 
+from knowledge.workdays import working_days_after
 from monitor.exports import read_rows
 from monitor.messages import Message, row_to_message
 from monitor.replies import (
@@ -16,7 +17,6 @@ from monitor.replies import (
     reply_department,
     reply_gist,
     weakest_replies,
-    working_days,
 )
 
 from ..conftest import shared_file
@@ -35,9 +35,9 @@ def replied(asked: datetime, answered: datetime, reply: str = FULL_REPLY, title:
 
 def test_a_message_before_national_day_answered_after_it_counts_working_days_only() -> None:
     # 2019-10-01..07 were holidays; 2019-09-29 (Sunday) and 2019-10-12 (Saturday) were make-up workdays
-    assert working_days(datetime(2019, 9, 30, 16), datetime(2019, 10, 8, 10)) == (1, True)
-    assert working_days(datetime(2019, 9, 28, 9), datetime(2019, 10, 8, 10)) == (3, True)
-    assert working_days(datetime(2019, 10, 11, 9), datetime(2019, 10, 14, 9)) == (2, True)  # Saturday 12th counts
+    assert working_days_after(date(2019, 9, 30), date(2019, 10, 8)) == (1, True)
+    assert working_days_after(date(2019, 9, 28), date(2019, 10, 8)) == (3, True)
+    assert working_days_after(date(2019, 10, 11), date(2019, 10, 14)) == (2, True)  # Saturday 12th counts
     assessment = assess_reply(replied(datetime(2019, 9, 30, 16), datetime(2019, 10, 8, 10)), cosine=None)
     assert assessment.working_days == 1 and assessment.timeliness == 1.0
 
