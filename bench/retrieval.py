@@ -53,9 +53,7 @@ def build(model: str, corpora: list[Path], name: str, base: str = "") -> tuple[K
     kb = KnowledgeBase.open(settings)
     before = len(kb.index)
     if fresh:
-        kb.ingest(
-            corpora, lambda done, total, stage: print(f"\r  {name}: {stage} {done}/{total}", end="", file=sys.stderr)
-        )
+        kb.ingest(corpora, lambda done, total, stage: progress(f"{name}: {stage} {done}/{total}"))
         print(file=sys.stderr)
     else:
         refresh_tokens(kb)  # an index cached before a tokenizer change keeps its vectors
@@ -63,6 +61,11 @@ def build(model: str, corpora: list[Path], name: str, base: str = "") -> tuple[K
     stats = {"chunks": len(kb.index), "build_s": round(seconds, 1) if fresh else float("nan")}
     stats["chunks_per_s"] = round((len(kb.index) - before) / seconds, 1) if fresh else float("nan")
     return kb, stats
+
+
+def progress(line: str) -> None:
+    """One line of progress, rewritten in place (flushed: a log file sees it as it goes)."""
+    print(f"\r  {line}", end="", file=sys.stderr, flush=True)
 
 
 def main() -> int:
