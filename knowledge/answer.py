@@ -15,7 +15,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .document import Answer, Chunk, Passage
-from .qtypes import HEADED, QType, asks_the_same, heading_asks, question_type, type_fit, wants_list
+from .qtypes import (
+    HEADED,
+    QType,
+    asking_words,
+    asks_the_same,
+    heading_asks,
+    is_faq,
+    question_type,
+    question_types,
+    type_fit,
+    wants_list,
+)
 from .selector import DEFAULT_PATH, Selector, load_selector
 from .spans import (
     Idf,
@@ -72,6 +83,9 @@ class ExtractionSettings:
     # signature, 落款 (issuer and date; 0.637 → 0.640), loses this much
     boilerplate_penalty: float = 0.6
     title_overlap: float = 0.7
+    # a span under a heading that asks the citizen's question (a Q&A pair's own question, "四、失能评估") gains
+    # this much times the heading's coverage: the answer under it seldom repeats the question's words
+    heading_weight: float = 0.5
     # what the question asks for: a span that looks like that kind of answer (qtypes.type_fit) gains this
     # much, its first sentence as much again; 0 gives the extraction as it was before question types
     type_weight: float = 0.5
@@ -113,12 +127,50 @@ def readable(sentences: list[Sentence], span: Span) -> str:
 def _hand_weighted(
     context: SpanContext, settings: ExtractionSettings, asks_list: bool, passages: list[Passage]
 ) -> Span | None:
-    """Today's extraction: coverage of the window and of its first sentence, the passage's retrieval score,
-    list introductions for list questions, boilerplate passed over, and the question type's fit."""
+    """Today's extraction: the candidate span with the best ``hand_scores``."""
     best: tuple[float, Span] | None = None
+    for span, score in zip(context.spans, hand_scores(context, settings, asks_list, passages), strict=True):
+        if score is not None and (best is None or score > best[0]):
+            best = (score, span)
+    return best[1] if best else None
+
+
+def heading_match(context: SpanContext, passage: Passage) -> float:
+    """How well the passage's headings ask the citizen's question, on its subject: the asking words (多少,
+    怎么办) are left out, every FAQ has them. A Q&A pair asking another kind of thing about the same subject
+    ("2026年孩子上小学有什么年龄要求？" for "孩子上小学要准备什么") does not match: its answer answers that."""
+    own = passage.chunk.heading_path[0] if is_faq(passage) else ""
+    if own and context.qtype is not QType.OTHER:
+        asked = question_types(context.question) | {context.qtype, QType.OTHER}
+        if question_type(own) not in asked:
+            return 0.0
+    asking = asking_words(context.question)
+    subject = [t for t in context.tokens if not any(t in word for word in asking)]
+    return covered(subject, fold(" ".join(passage.chunk.heading_path)), context.idf)
+
+
+def asked_by(context: SpanContext, passage: Passage) -> float:
+    """1 for a passage that is no Q&A pair; for one, the share of its own question's subject that the citizen
+    asked about: "小微企业能申请创业担保贷款吗？" asks about 小微企业, which "创业贷款要啥条件" does not."""
+    if not is_faq(passage):
+        return 1.0
+    own = passage.chunk.heading_path[0]
+    asking = asking_words(own)
+    subject = [t for t in question_terms(own, context.idf) if not any(t in word for word in asking)]
+    return covered(subject, fold(context.question), context.idf) if subject else 1.0
+
+
+def hand_scores(
+    context: SpanContext, settings: ExtractionSettings, asks_list: bool, passages: list[Passage]
+) -> list[float | None]:
+    """Each candidate span's hand-weighted score (None: not a candidate for this question): coverage of the
+    window and of its first sentence, the passage's retrieval score, list introductions for list questions,
+    boilerplate passed over, and the question type's fit."""
+    scores: list[float | None] = []
     top_score = passages[0].score if passages else 1.0
     tokens, idf = context.tokens, context.idf
     pairs = [title_pairs(p) for p in passages[: len(context.sentences)]]
+    heading_cover = [heading_match(context, p) for p in passages[: len(pairs)]]
     for span in context.spans:
         sentences = context.sentences[span.passage]
         first = sentences[span.start]
@@ -133,24 +185,30 @@ def _hand_weighted(
             bool(settings.typed_documents) and context.qtype is QType.PLACE and type_fit(QType.PLACE, first.text) >= 1
         )
         if span.passage >= settings.passages and not (listing or same or fits):
-            continue  # beyond the passages read for every question, only lists and parts of the type count
+            scores.append(None)  # beyond the passages read for every question, only lists and typed parts count
+            continue
         if span.is_list and not (asks_list or wants_list(context.qtype)):
-            continue  # a whole list answers a list question; others keep the usual window
+            scores.append(None)  # a whole list answers a list question; others keep the usual window
+            continue
         prior = settings.prior_weight * passages[span.passage].score / top_score if top_score > 0 else 0.0
         start = covered(tokens, first.normal, idf)
-        if same and span.start == 0 and context.qtype is QType.MATERIALS and passage.chunk.text.startswith("问"):
+        if same and span.start == 0 and context.qtype is QType.MATERIALS and is_faq(passage):
             # a list of documents seldom says 材料: the Q&A pair's own question does ("报名需要准备哪些材料？")
             start = max(start, covered(tokens, fold(passage.chunk.heading_path[0]), idf))
+        if span.start == 0 and is_faq(passage):
+            # a Q&A pair's answer seldom repeats its question's words ("不收费。" under "失能评估要收费吗？"): its
+            # first sentence answers the pair's own question
+            start = max(start, heading_cover[span.passage])
         score = covered(tokens, span.normal, idf) + settings.start_weight * start + prior
+        score += settings.heading_weight * heading_cover[span.passage]
         score += settings.list_weight if listing else 0.0
         if settings.type_weight and context.qtype is not QType.OTHER:
             score += settings.type_weight * (type_fit(context.qtype, span.text) + type_fit(context.qtype, first.text))
-            score += settings.type_weight if same else 0.0
+            score += settings.type_weight * asked_by(context, passage) if same else 0.0
         if is_boilerplate(sentences, span.start, pairs[span.passage], settings.title_overlap):
             score -= settings.boilerplate_penalty
-        if best is None or score > best[0]:
-            best = (score, span)
-    return best[1] if best else None
+        scores.append(score)
+    return scores
 
 
 def typed_passages(

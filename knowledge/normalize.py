@@ -171,12 +171,15 @@ def _common(word: str) -> bool:
 
 
 def _common_positions(run: str) -> set[int]:
-    """The positions of a run of Han characters that jieba reads as part of a common word ("城里人", "家里"):
-    a typo is corrected outside them, so "城里人" is never read as "城利人" nor "去市里" as "去世里"."""
+    """The positions of a run of Han characters that jieba reads as part of a word typed on purpose: a common
+    word ("城里人", "家里"), or any dictionary word of three or more characters (jieba holds compounds such as
+    医疗机构, 热线电话 and 资金来源 at its floor frequency, and three characters do not form one by a slip). A typo
+    is corrected outside them, so "城里人" is never read as "城利人", "去市里" as "去世里", nor "医疗机构" as
+    "医疗期构" (a word of the index that sounds alike)."""
     positions: set[int] = set()
     start = 0
     for word in jieba.lcut(run, HMM=False):
-        if len(word) >= 2 and _common(word):
+        if (len(word) >= 2 and _common(word)) or (len(word) >= 3 and _frequency(word) > 0):
             positions.update(range(start, start + len(word)))
         start += len(word)
     return positions

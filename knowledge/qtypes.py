@@ -76,7 +76,10 @@ _QUESTION_PATTERNS: tuple[tuple[QType, re.Pattern[str]], ...] = (
         QType.ELIGIBILITY,
         re.compile(
             r"能不能|可不可以|可以不|能否|是否可以|是否能|有没有资格|资格|条件|符合|够不够|算不算|行不行|行吗|"
-            r"可以吗|能吗|能[^，。？?]{1,12}不[？?]?$|可以[^，。？?]{1,12}不[？?]?$|谁能|哪些人|什么人|享受"
+            r"可以吗|能吗|能[^，。？?]{1,12}不[？?]?$|可以[^，。？?]{1,12}不[？?]?$|谁能|哪些人|什么人|享受|哪些情况|什么情况|"
+            r"什么要求|哪些要求|年龄要求|年龄限制|多大年龄|"
+            # "在外地可以办理青禾县户籍的身份证吗？" asks whether one may, though it says 办理
+            r"(?:可以|能)[^，。？?\s]{1,14}吗"
         ),
     ),
     (
@@ -95,6 +98,21 @@ def question_type(question: str) -> QType:
         if pattern.search(text):
             return qtype
     return QType.OTHER
+
+
+def question_types(question: str) -> set[QType]:
+    """Every kind of answer the question's wording asks for ("小微企业能贷创业担保贷款吗 最多多少": eligibility and
+    an amount); ``question_type`` is the first of them."""
+    text = normalize(question)
+    return {qtype for qtype, pattern in _QUESTION_PATTERNS if pattern.search(text)}
+
+
+def asking_words(question: str) -> list[str]:
+    """The words with which the question asks (多少, 最多, 怎么办, 什么时候, 在哪): they say what kind of answer is
+    wanted, not what about, so they are no evidence that a heading ("个人申请创业担保贷款最多能贷多少？") is about
+    the citizen's subject. Only short matches count: the long ones ("能…不") hold the subject itself."""
+    text = normalize(question)
+    return [m.group() for _, pattern in _QUESTION_PATTERNS for m in pattern.finditer(text) if len(m.group()) <= 4]
 
 
 # What an answer of each kind looks like. Each pattern is one piece of evidence; a text's fit is the share
@@ -120,7 +138,8 @@ _TYPE_EVIDENCE: dict[QType, tuple[re.Pattern[str], ...]] = {
         re.compile(r"[；;、]"),
     ),
     QType.AMOUNT: (
-        _AMOUNT_UNIT,
+        # a share of a cost ("三分之二") or no cost at all ("不收费") answers "谁出" / "要钱不" as a figure does
+        re.compile(rf"{_AMOUNT_UNIT.pattern}|[一二三四五六七八九十]分之[一二三四五六七八九十]|不收费|免费|免收|不收取"),
         re.compile(r"最高|不超过|上限|标准|每人每月|每月|每年|每人|按照?[^。]{0,8}(?:比例|标准)"),
         re.compile(r"\d"),
     ),
@@ -143,12 +162,25 @@ _TYPE_EVIDENCE: dict[QType, tuple[re.Pattern[str], ...]] = {
 }
 
 
+# What an answer of a kind is not, though it holds that kind's words: "符合条件的个人最高可申请30万元" names
+# 条件 but states a limit, which is no answer to "要啥条件"; such a text loses one piece of evidence.
+_COUNTER_EVIDENCE: dict[QType, re.Pattern[str]] = {
+    QType.ELIGIBILITY: re.compile(
+        rf"最高[^。；，]{{0,8}}?{_NUMBER}+(?:\.\d+)?\s*(?:万元|元)|{_NUMBER}+(?:\.\d+)?\s*(?:万元|元)的?(?:标准|额度)"
+    ),
+}
+
+
 def type_fit(qtype: QType, text: str) -> float:
     """How much ``text`` looks like an answer of kind ``qtype``, in [0, 1] (0 for OTHER)."""
     evidence = _TYPE_EVIDENCE.get(qtype)
     if not evidence:
         return 0.0
-    return sum(1 for pattern in evidence if pattern.search(text)) / len(evidence)
+    found = sum(1 for pattern in evidence if pattern.search(text))
+    against = _COUNTER_EVIDENCE.get(qtype)
+    if against is not None and against.search(text):
+        found -= 1
+    return max(found, 0) / len(evidence)
 
 
 def is_list_block(text: str) -> bool:
@@ -161,15 +193,22 @@ def wants_list(qtype: QType) -> bool:
     return qtype in (QType.MATERIALS, QType.PROCEDURE)
 
 
-# the kinds of answer a document gives a part of its own (所需材料, 补贴标准, 办理地点); a time or an eligibility
-# rule is mostly stated inside the part it belongs to, and headings naming 时间 or 条件 are everywhere
-HEADED = frozenset({QType.MATERIALS, QType.AMOUNT, QType.PLACE})
-# how a part's title names such content: "五、所需材料", "二、筹资标准和缴费", "七、咨询方式"
+# the kinds of answer a document gives a part of its own (所需材料, 补贴标准, 办理地点, 办理流程); a time or an
+# eligibility rule is mostly stated inside the part it belongs to, and headings naming 时间 or 条件 are everywhere
+# (reading them too lost shared dev questions of the tune half and gained no colloquial one)
+HEADED = frozenset({QType.MATERIALS, QType.AMOUNT, QType.PLACE, QType.PROCEDURE})
+# how a part's title names such content: "五、所需材料", "二、筹资标准和缴费", "七、咨询方式", "五、办理流程"
 _HEADING_PATTERNS: dict[QType, re.Pattern[str]] = {
     QType.MATERIALS: re.compile(r"材料|要件|证件|资料|清单"),
     QType.AMOUNT: re.compile(r"标准|金额|额度|费用|收费|比例"),
     QType.PLACE: re.compile(r"地点|地址|咨询方式|联系方式|窗口|咨询电话|联系电话"),
+    QType.PROCEDURE: re.compile(r"流程|程序|步骤|办理方式"),
 }
+
+
+def is_faq(passage: Passage) -> bool:
+    """Whether the passage is a Q&A pair (the chunker writes it "问：…\n答：…", its question as its heading)."""
+    return bool(passage.chunk.heading_path) and passage.chunk.text.startswith("问")
 
 
 def heading_asks(passage: Passage, qtype: QType) -> bool:
@@ -183,7 +222,7 @@ def heading_asks(passage: Passage, qtype: QType) -> bool:
     if qtype not in HEADED or not chunk.heading_path:
         return False
     heading = chunk.heading_path[-1]
-    if chunk.text.startswith("问"):
+    if is_faq(passage):
         return question_type(heading) is qtype
     return bool(_HEADING_PATTERNS[qtype].search(normalize(heading)))
 
@@ -192,6 +231,6 @@ def asks_the_same(passage: Passage, qtype: QType) -> bool:
     """Whether the passage is a Q&A pair whose own question asks for the same kind of answer as ``qtype``
     ("报名需要准备哪些材料？" for "孩子上小学要准备什么"): its answer is then of that kind."""
     chunk = passage.chunk
-    if qtype is QType.OTHER or not chunk.heading_path or not chunk.text.startswith("问"):
+    if qtype is QType.OTHER or not is_faq(passage):
         return False
     return question_type(chunk.heading_path[0]) is qtype

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from .document import Chunk, Passage
@@ -22,7 +22,10 @@ Idf = Callable[[str], float]
 
 _ANSWER_PREFIX = re.compile(r"^(?:问|問|答|Q|A)\s*[：:]\s*")
 _CLAUSE_END = re.compile(r"[，,、：:]")
-_LIST_INTRO = re.compile(r"(?:以下|下列|如下)[^。；！？]{0,8}[：:]")
+# "提交以下材料：", and as often "单位申请补贴一般需提交：" with no 以下 before the colon
+_LIST_INTRO = re.compile(
+    r"(?:以下|下列|如下)[^。；！？]{0,8}[：:]|(?:提交|提供|携带|准备|带齐)[^。；！？：:]{0,6}[：:]"
+)
 LIST_MIN_CHARS = 20  # an introduction whose items fall outside the window ("符合下列条件：" + a chunk break) is no list
 # an enumerated item opening a sentence: 1. / 1、 / （一） / ① — the chunker runs a section's items onto one line
 _ITEM_START = re.compile(r"^(?:\d{1,2}[.．、)）](?!\d)|[（(][一二三四五六七八九十\d]{1,3}[）)]|[①②③④⑤⑥⑦⑧⑨⑩])")
@@ -60,6 +63,9 @@ class Sentence:
     normal: str
     line_start: bool  # it opened a line of its source, so a quote puts it on a new line
     own: bool = True  # False for the next chunk's sentences, which a span may run into but not start from
+    # the first sentence of a next chunk that is another part of the document ("三、门诊待遇" after "二、筹资标准
+    # 和缴费"): a window stops before it, as it stops before a new article
+    new_part: bool = False
 
 
 @dataclass(frozen=True)
@@ -122,7 +128,10 @@ def passage_sentences(passage: Passage, following: NextChunk | None) -> list[Sen
     nxt = following(passage.chunk) if following else None
     if nxt is None or nxt.doc_id != passage.doc_id or nxt.text.startswith("问"):
         return own
-    return own + _sentences_of(nxt.text, False, False)
+    after = _sentences_of(nxt.text, False, False)
+    if after and nxt.heading_path != passage.chunk.heading_path:
+        after[0] = replace(after[0], new_part=True)
+    return own + after
 
 
 def join(sentences: list[Sentence]) -> str:
@@ -146,12 +155,14 @@ def window(sentences: list[Sentence], start: int, max_chars: int) -> tuple[str, 
     """The window of sentences from ``start`` (≤ max_chars) and the index after its last sentence."""
     end, size = start + 1, len(sentences[start].text)
     for i, s in enumerate(sentences[start + 1 :], start + 1):
-        if size + len(s.text) > max_chars or (s.line_start and _SECTION.match(s.text)):
+        if size + len(s.text) > max_chars or s.new_part or (s.line_start and _SECTION.match(s.text)):
             break
         if is_signature(s.text, sentences[i + 1].text if i + 1 < len(sentences) else ""):
             break  # a closing signature (落款) is no part of an answer, and its issuer's name would match questions
         size += len(s.text)
         end += 1
+    while end - start > 1 and is_heading(sentences[end - 1]) and not _FIELD.match(sentences[end - 1].text):
+        end -= 1  # a heading introduces what follows it: a window does not end on one (an entry's 电话 line may)
     return clip(join(sentences[start:end]), max_chars), end
 
 

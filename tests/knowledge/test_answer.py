@@ -222,3 +222,45 @@ def test_a_question_not_about_materials_stays_within_its_article(how: str) -> No
     answer = extract_answer("一次性创业补贴能享受几次？", passages, lambda _: 1.0, EXTRACTIONS[how], following)
     assert answer.answered and answer.text.startswith("第五条"), answer.text
     assert "第六条" not in answer.text
+
+
+def test_an_answer_stops_at_the_end_of_its_part(sample_search: tuple[Retriever, HybridIndex]) -> None:
+    # the 筹资标准和缴费 part is followed by 三、门诊待遇, whose first line the window used to end on
+    text = ask_as_typed(sample_search, "医保一年交多少钱")
+    assert "每人每年400元" in text, text
+    assert "普通门诊统筹" not in text and "门诊待遇" not in text
+
+
+@pytest.mark.parametrize(
+    ("question", "expected", "not_expected"),
+    [
+        # the FAQ asking this (买的新房什么时候能拿到房产证？) over another time FAQ (二手房过户需要多长时间？)
+        ("买的新房子啥时候能拿证", "交房即交证", "3个工作日内办结"),
+        # the FAQ on 灵活就业人员 over 办理退休需要提前准备吗？, which also says 灵活就业人员
+        ("打零工的咋交养老保险", "缴费比例为20%", "法定退休年龄前3个月"),
+        # 在外地可以办理…身份证吗？ asks whether one may, not how: the pair asking 丢了急用怎么办 answers
+        ("身份证丢了 过两天就要坐高铁咋办", "临时居民身份证", "跨省通办"),
+        # an amount FAQ about 县人民医院 (在县人民医院住院能报销多少？) is no answer for the 市级医院 rate
+        ("去市里医院住院报多少", "报销比例65%", "中医院等县级医院住院"),
+    ],
+)
+def test_the_faq_asking_the_citizens_question_beats_one_of_the_same_kind(
+    sample_search: tuple[Retriever, HybridIndex], question: str, expected: str, not_expected: str
+) -> None:
+    text = ask_as_typed(sample_search, question)
+    assert expected in text, text
+    assert not_expected not in text
+
+
+def test_a_list_introduced_without_yixia_is_quoted_as_a_list(sample_search: tuple[Retriever, HybridIndex]) -> None:
+    # "单位申请补贴一般需提交：" introduces its items as "提交以下材料：" does
+    lines = ask_as_typed(sample_search, "单位申请就业补贴要交哪些材料").splitlines()
+    assert "1. 补贴申请表；" in lines and "2. 营业执照复印件；" in lines, lines
+    assert not any("大学生创业补贴申请表" in line for line in lines)  # another document's list
+
+
+def test_a_how_question_gets_the_guides_steps(sample_search: tuple[Retriever, HybridIndex]) -> None:
+    # 咋办 asks for the steps: the guide's 五、办理流程 part, not its 办理事项 line that shares more words
+    lines = ask_as_typed(sample_search, "公机金租房提取咋办").splitlines()
+    assert [line[:2] for line in lines[:3]] == ["1.", "2.", "3."], lines
+    assert "江源公积金" in lines[0]

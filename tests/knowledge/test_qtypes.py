@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.qtypes import QType, is_list_block, question_type, type_fit
+from knowledge.qtypes import QType, asking_words, is_list_block, question_type, question_types, type_fit
 
 
 @pytest.mark.parametrize(
@@ -26,6 +26,8 @@ from knowledge.qtypes import QType, is_list_block, question_type, type_fit
         ("娃是2020年9月份生的 今年能报一年级不", QType.ELIGIBILITY),
         ("外地户口能不能申请保租房", QType.ELIGIBILITY),
         ("领低保要什么条件", QType.ELIGIBILITY),
+        ("在外地可以办理青禾县户籍的身份证吗？", QType.ELIGIBILITY),  # whether one may, though it says 办理
+        ("2026年孩子上小学有什么年龄要求？", QType.ELIGIBILITY),
         ("身份证丢了 过两天就要坐高铁咋办", QType.PROCEDURE),
         ("异地就医备案怎么办理", QType.PROCEDURE),
         ("办营业执照的流程", QType.PROCEDURE),
@@ -74,3 +76,24 @@ def test_list_blocks_need_two_items_on_their_own_lines() -> None:
     assert is_list_block(LIST)
     assert not is_list_block("申请人应当提交身份证、户口簿等材料。")
     assert not is_list_block("补贴标准为每人1.5万元。")  # 1.5 is a figure, not item 1
+
+
+def test_a_message_asking_two_kinds_of_thing_names_both() -> None:
+    assert question_types("小微企业能贷创业担保贷款吗 最多多少") == {QType.AMOUNT, QType.ELIGIBILITY}
+    assert question_types("医保局在哪") == {QType.PLACE}
+
+
+def test_asking_words_are_the_question_form_not_its_subject() -> None:
+    words = asking_words("两个人合伙创业最多能贷多少")
+    assert "最多" in words and not any("合伙" in w for w in words)
+
+
+@pytest.mark.parametrize("text", ["不收费。评估费用由县财政承担。", "由财政按贷款实际利率的三分之二给予贴息。"])
+def test_no_cost_or_a_share_of_it_answers_an_amount_question(text: str) -> None:
+    assert type_fit(QType.AMOUNT, text) > type_fit(QType.AMOUNT, "失能等级评估由县民政局委托第三方机构开展。")
+
+
+def test_a_limit_is_no_answer_to_an_eligibility_question() -> None:
+    limit = "符合条件的个人最高可申请30万元创业担保贷款。"
+    conditions = "申请人应当符合下列条件：年满18周岁，本人无不良信用记录的，可以申请。"
+    assert type_fit(QType.ELIGIBILITY, conditions) > type_fit(QType.ELIGIBILITY, limit)
