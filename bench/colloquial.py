@@ -253,15 +253,15 @@ def open_sample() -> KnowledgeBase:
     return kb
 
 
-def open_ncp() -> KnowledgeReader | SimpleNamespace | None:
-    """The shared corpus: bench/retrieval.py's cached index when it exists (every setup, the dense model's
-    too), else indexed here for BM25 only (embedding its 4,169 chunks takes 17 minutes on a quiet 2-core
-    machine), comparing BM25 as typed with BM25 on the normalised question."""
+def open_ncp(dense: bool = True) -> KnowledgeReader | SimpleNamespace | None:
+    """The shared corpus: with ``dense``, bench/retrieval.py's cached index when it exists (every setup, the
+    dense model's too), else indexed here for BM25 only (embedding its 4,169 chunks takes 17 minutes on a quiet
+    2-core machine), comparing BM25 as typed with BM25 on the normalised question."""
     if not DOCUMENTS.is_file():
         return None
     settings = Settings()
     cached = ROOT / "var" / "bench" / f"{settings.index.model}-ncp"
-    if (cached / "index" / "CURRENT").is_file():
+    if dense and (cached / "index" / "CURRENT").is_file():
         settings.store.url = f"sqlite:///{cached}/kb.db"
         settings.index.dir = cached / "index"
         print(f"colloquial shared: the cached index at {cached}", file=sys.stderr)

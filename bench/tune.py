@@ -296,7 +296,7 @@ def lexical_threshold_table(split: str = "tune") -> None:
 
     from knowledge.coverage import Coverage
 
-    kb = open_ncp()
+    kb = open_ncp(dense=False)  # BM25 alone, as labelled, even when the dense index is cached
     if kb is None:
         print(f"skipped: shared data not found at {DATA}")
         return
@@ -349,7 +349,7 @@ def lexical_retrieval_table() -> None:
     from knowledge.duplicates import DuplicateFinder, canonical
     from knowledge.retrieval import rank_documents
 
-    kb = open_ncp()
+    kb = open_ncp(dense=False)  # BM25 only: no model to load, no vectors to read
     if kb is None:
         print(f"skipped: shared data not found at {DATA}")
         return

@@ -171,6 +171,7 @@ def hand_scores(
     tokens, idf = context.tokens, context.idf
     pairs = [title_pairs(p) for p in passages[: len(context.sentences)]]
     heading_cover = [heading_match(context, p) for p in passages[: len(pairs)]]
+    asked = [asked_by(context, p) for p in passages[: len(pairs)]]  # once a passage, not once a span
     for span in context.spans:
         sentences = context.sentences[span.passage]
         first = sentences[span.start]
@@ -204,7 +205,7 @@ def hand_scores(
         score += settings.list_weight if listing else 0.0
         if settings.type_weight and context.qtype is not QType.OTHER:
             score += settings.type_weight * (type_fit(context.qtype, span.text) + type_fit(context.qtype, first.text))
-            score += settings.type_weight * asked_by(context, passage) if same else 0.0
+            score += settings.type_weight * asked[span.passage] if same else 0.0
         if is_boilerplate(sentences, span.start, pairs[span.passage], settings.title_overlap):
             score -= settings.boilerplate_penalty
         scores.append(score)
