@@ -140,6 +140,11 @@ def install_error_handlers(app: FastAPI) -> None:
                 return JSONResponse(_body(own.code, own.message), status_code=own.status)
         if (text_error := _text_error(list(error.errors()))) is not None:
             return JSONResponse(_body(text_error.code, text_error.message), status_code=text_error.status)
+        broken = [e for e in error.errors() if e.get("type") == "json_invalid"]
+        if broken:  # its loc is a character offset, not a field: say what is wrong and where
+            at = broken[0]["loc"][-1]
+            message = f"请求格式不正确：不是有效的 JSON（第 {at} 个字符处）"
+            return JSONResponse(_body("invalid_request", message), status_code=422)
         fields = sorted({".".join(str(p) for p in e["loc"] if p != "body") or "body" for e in error.errors()})
         return JSONResponse(_body("invalid_request", f"请求格式不正确：{', '.join(fields)}"), status_code=422)
 

@@ -82,6 +82,7 @@ def test_malformed_json_is_refused_without_echoing_the_body(chat_api: RunningApi
     assert response.status_code == 422
     assert response.json()["error"] == "invalid_request"
     assert response.json()["message"].startswith("请求格式不正确")
+    assert "不是有效的 JSON" in response.json()["message"]  # not a bare character offset as if it were a field
     assert marker not in response.text
 
 
