@@ -7,7 +7,8 @@ answerable question gets the honest no-answer, *wrong* otherwise; rows expecting
 not in the knowledge base, or answerable only from documents the row excludes) must be refused. The
 "held" rows were kept out of all tuning (synonyms, weights, threshold); bench/tune.py uses "tune" only.
 Setups: BM25 alone, today's default before this work (dense 0.1, no normalisation), and the new default
-(normalised questions, dense weight rising when words do not match). Shared-corpus rows are colloquial
+(normalised questions, dense weight rising when words do not match, the learned answer selector), next to
+it with the hand-weighted extraction (the search-only setups use that too). Shared-corpus rows are colloquial
 rewrites of dev questions (same gold answer and document; a rewrite is held exactly when its dev
 question is in bench/tune.py's held-out half).
 """
@@ -20,7 +21,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -125,6 +126,11 @@ def retriever_for(kb: KnowledgeReader, dense_weight: float, mismatch: float | No
     return retriever
 
 
+def hand_weighted(kb: KnowledgeReader) -> ExtractionSettings:
+    """The reader's extraction with the hand-weighted scores choosing, as before the learned selector."""
+    return replace(kb.extraction, selector_path=None)
+
+
 def plain_setup(dense_weight: float, mismatch: float | None, normalize: bool) -> Callable[[KnowledgeReader], Setup]:
     """A pipeline of search + extraction only (no validity step), as before this work."""
 
@@ -135,7 +141,7 @@ def plain_setup(dense_weight: float, mismatch: float | None, normalize: bool) ->
             start = time.perf_counter()
             passages = retriever.search(row.question, 5, Filters(exclude_doc_ids=row.exclude))
             answer = extract_answer(
-                retriever.rewrite(row.question), passages, kb.index.idf, kb.extraction, retriever.next_chunk
+                retriever.rewrite(row.question), passages, kb.index.idf, hand_weighted(kb), retriever.next_chunk
             )
             ms = (time.perf_counter() - start) * 1000
             return Reply(answer.answered, answer.text, answer.confidence, tuple(rank_documents(passages)), ms)
@@ -145,11 +151,21 @@ def plain_setup(dense_weight: float, mismatch: float | None, normalize: bool) ->
     return bind
 
 
-def product_setup(kb: KnowledgeReader) -> Setup:
+def product_setup(kb: KnowledgeReader, hand: bool = False) -> Setup:
     """What the product does: the reader's answer, then the validity step (a superseded rule said so); a
-    message asking two kinds of thing gets both answers when both parts are answered."""
+    message asking two kinds of thing gets both answers when both parts are answered. ``hand``: with the
+    hand-weighted extraction instead of the learned selector."""
 
     def reply(_kb: KnowledgeReader, row: Row) -> Reply:
+        if not hand:
+            return answered(row)
+        learned, kb.extraction = kb.extraction, hand_weighted(kb)
+        try:
+            return answered(row)
+        finally:
+            kb.extraction = learned
+
+    def answered(row: Row) -> Reply:
         start = time.perf_counter()
         filters = Filters(exclude_doc_ids=row.exclude)
         answer = kb.answer(row.question, filters)
@@ -298,6 +314,7 @@ def setups(kb: KnowledgeReader) -> list[tuple[str, Setup]]:
         ("BM25 alone, as typed", plain_setup(0.0, None, False)(kb)),
         ("before: dense 0.1, as typed", plain_setup(0.1, None, False)(kb)),
         ("normalised, dense 0.1 fixed", plain_setup(r.dense_weight, None, True)(kb)),
+        (f"normalised, dense {r.dense_weight}→{r.mismatch_dense_weight}, validity, hand-weighted", product_setup(kb, True)),
         (f"default: normalised, dense {r.dense_weight}→{r.mismatch_dense_weight}, validity", product_setup(kb)),
     ]
 

@@ -124,17 +124,6 @@ def readable(sentences: list[Sentence], span: Span) -> str:
     return "\n".join(lines)
 
 
-def _hand_weighted(
-    context: SpanContext, settings: ExtractionSettings, asks_list: bool, passages: list[Passage]
-) -> Span | None:
-    """Today's extraction: the candidate span with the best ``hand_scores``."""
-    best: tuple[float, Span] | None = None
-    for span, score in zip(context.spans, hand_scores(context, settings, asks_list, passages), strict=True):
-        if score is not None and (best is None or score > best[0]):
-            best = (score, span)
-    return best[1] if best else None
-
-
 def heading_match(context: SpanContext, passage: Passage) -> float:
     """How well the passage's headings ask the citizen's question, on its subject: the asking words (多少,
     怎么办) are left out, every FAQ has them. A Q&A pair asking another kind of thing about the same subject
@@ -271,6 +260,25 @@ def span_context(
     return SpanContext(question, qtype, tokens, idf, passages, sentences, spans), asks_list
 
 
+def read_candidates(
+    question: str,
+    passages: list[Passage],
+    idf: Idf,
+    settings: ExtractionSettings,
+    following: NextChunk | None = None,
+    learned: bool = False,
+    asked: str = "",
+    chunks_of: DocumentChunks | None = None,
+) -> tuple[list[Passage], SpanContext, list[float | None]]:
+    """The passages read (the retrieved ones, then a typed question's parts of that type), the candidate spans
+    (``learned``: as the selector reads them) and their hand-weighted scores: what ``extract_answer`` chooses
+    from, and what ``knowledge.training`` trains the selector on, so that training reads as answering does."""
+    if settings.type_weight or learned:
+        passages = typed_passages(passages, asked_type(question, asked), chunks_of, settings.typed_documents)
+    context, asks_list = span_context(question, passages, idf, settings, following, learned=learned, asked=asked)
+    return passages, context, hand_scores(context, settings, asks_list, passages)
+
+
 def extract_answer(
     question: str,
     passages: list[Passage],
@@ -296,16 +304,14 @@ def extract_answer(
         return Answer(question, False, "", 0.0, None, tuple(passages))
     if selector is None and settings.selector_path is not None:
         selector = load_selector(settings.selector_path)
-    qtype = asked_type(question, asked)
-    if settings.type_weight or selector is not None:
-        passages = typed_passages(passages, qtype, chunks_of, settings.typed_documents)
-    context, asks_list = span_context(
-        question, passages, idf, settings, following, learned=selector is not None, asked=asked
+    passages, context, hand = read_candidates(
+        question, passages, idf, settings, following, selector is not None, asked, chunks_of
     )
     if selector is not None:
-        span = selector.choose(context, settings.title_overlap)
+        span = selector.choose(context, settings.title_overlap, hand)
     else:
-        span = _hand_weighted(context, settings, asks_list, passages)
+        best = max((h for h in hand if h is not None), default=None)
+        span = context.spans[hand.index(best)] if best is not None else None
     if span is None:
         return Answer(question, False, "", 0.0, None, tuple(passages))
     passage = passages[span.passage]

@@ -34,7 +34,8 @@ from .store import DocumentStore, Version
 from .terms import write_user_dictionary
 from .writer import KnowledgeWriter, Progress
 
-SHARED_NCP = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ncp"  # the shared dev questions
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_NCP = ROOT.parent / "shared" / "data" / "ncp"  # the shared dev questions
 
 
 def _progress(label: str) -> Progress:
@@ -295,11 +296,17 @@ def cmd_train_selector(settings: Settings, args: argparse.Namespace) -> int:
         bar.n = done
         bar.refresh()
 
-    selector = train_from_files(Path(args.documents), Path(args.questions), settings, progress)
+    colloquial = Path(args.colloquial) if args.colloquial else None
+    sample = Path(args.sample) if args.sample else None
+    selector = train_from_files(Path(args.documents), Path(args.questions), settings, progress, colloquial, sample)
     for bar in bars.values():
         bar.close()
     Path(args.out).write_text(selector.to_json(), encoding="utf-8")
-    print(f"已用 {selector.meta['training_questions']} 个问题（tune 半数）训练答案选择器，写入 {args.out}")
+    print(
+        f"答案选择器已训练：正式问题 tune 半数 {selector.meta['tune_questions']} 个、口语问题 "
+        f"{selector.meta['colloquial_questions']} 个（候选片段含答案、用于训练的 {selector.meta['training_questions']} 个），"
+        f"写入 {args.out}"
+    )
     return 0
 
 
@@ -353,6 +360,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train-selector", help="train the answer selector on annotated questions (bounded: BM25 only)")
     p.add_argument("--documents", default=str(SHARED_NCP / "documents.jsonl"))
     p.add_argument("--questions", default=str(SHARED_NCP / "questions_dev.jsonl"), help="JSONL: id, question, answer")
+    p.add_argument(
+        "--colloquial", default=str(ROOT / "bench" / "data" / "colloquial.jsonl"),
+        help="colloquial question set: its tune rows on the sample county train too ('' for none)",
+    )
+    p.add_argument("--sample", default=str(ROOT / "knowledge" / "sample"), help="the sample county's documents")
     p.add_argument("--out", default=str(SELECTOR_PATH))
     p = sub.add_parser("eval", help="measure retrieval and answers on annotated questions")
     p.add_argument("--documents", required=True)

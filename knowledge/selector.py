@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .qtypes import QType, asks_the_same, type_fit
+from .qtypes import QType, asks_the_same, heading_asks, type_fit
 from .spans import (
     Span,
     SpanContext,
@@ -72,8 +73,15 @@ FEATURES: tuple[str, ...] = (
     "list_block",
     "list_introduction",
     "faq_asks_the_same",  # a Q&A pair whose own question asks for the same kind of answer (qtypes)
+    "heading_asks_the_same",  # a part titled for that kind of answer ("四、办理流程" for "…咋办"; qtypes.heading_asks)
     "bigram_share",  # share of the question's character pairs the span holds, idf aside
     "question_numbers",  # share of the question's figures the span repeats
+    # the hand-weighted extraction's view of the span (knowledge.answer.hand_scores): whether it is one of its
+    # candidates, how far below its best it scores, and whether it is its pick; the selector learns when to
+    # follow the hand rules (question types, Q&A headings, lists) and when the other features overrule them
+    "hand_candidate",
+    "hand_gap",
+    "hand_pick",
     *(f"type_fit_{t.value}" for t in _TYPED),  # qtypes.type_fit for the question's own type, 0 for the others
     *(f"first_type_fit_{t.value}" for t in _TYPED),
 )
@@ -87,8 +95,14 @@ _DIGITS = re.compile(r"\d+(?:\.\d+)?")
 _SENTENCE_END = ("。", "！", "？", "；", ";", "!", "?")
 
 
-def span_features(context: SpanContext, overlap: float) -> np.ndarray:
-    """One row per candidate span, one column per name in FEATURES."""
+HAND_FLOOR = -3.0  # the hand_gap of a span the hand-weighted extraction does not consider, and the lowest gap
+
+
+def span_features(
+    context: SpanContext, overlap: float, hand: Sequence[float | None] | None = None
+) -> np.ndarray:
+    """One row per candidate span, one column per name in FEATURES; ``hand`` holds each span's hand-weighted
+    score (None: not its candidate), without which the hand features are those of a span it does not consider."""
     tokens, idf, spans = context.tokens, context.idf, context.spans
     read = context.passages[: len(context.sentences)]
     top_score = read[0].score if read and read[0].score > 0 else 1.0
@@ -136,6 +150,7 @@ def span_features(context: SpanContext, overlap: float) -> np.ndarray:
             "list_block": float(span.is_list),
             "list_introduction": float(introduces_list(first, span.text)),
             "faq_asks_the_same": float(asks_the_same(passage, context.qtype)),
+            "heading_asks_the_same": float(heading_asks(passage, context.qtype)),
             "bigram_share": len(q_pairs & set(normalized_bigrams(span.normal))) / len(q_pairs) if q_pairs else 0.0,
             "question_numbers": len(numbers & set(_DIGITS.findall(span.text))) / len(numbers) if numbers else 0.0,
         }
@@ -144,6 +159,16 @@ def span_features(context: SpanContext, overlap: float) -> np.ndarray:
             values[f"first_type_fit_{context.qtype.value}"] = type_fit(context.qtype, first.text)
         for name, value in values.items():
             matrix[row, column[name]] = value
+    if hand is not None and len(hand) == len(spans):
+        given = [h for h in hand if h is not None]
+        best = max(given) if given else 0.0
+        pick = next((i for i, h in enumerate(hand) if h is not None and h == best), -1)
+        for row, h in enumerate(hand):
+            matrix[row, column["hand_candidate"]] = float(h is not None)
+            matrix[row, column["hand_gap"]] = max(h - best, HAND_FLOOR) if h is not None else HAND_FLOOR
+            matrix[row, column["hand_pick"]] = float(row == pick)
+    else:
+        matrix[:, column["hand_gap"]] = HAND_FLOOR
     if len(spans):
         for gap, of in _GAPS.items():
             matrix[:, column[gap]] = matrix[:, column[of]] - matrix[:, column[of]].max()
@@ -169,11 +194,13 @@ class Selector:
         """The log-odds that each span holds the answer."""
         return ((features - self.mean) / self.scale) @ self.weights + self.intercept
 
-    def choose(self, context: SpanContext, overlap: float) -> Span | None:
-        """The best-scoring candidate span; None when there is none."""
+    def choose(
+        self, context: SpanContext, overlap: float, hand: Sequence[float | None] | None = None
+    ) -> Span | None:
+        """The best-scoring candidate span; None when there is none. ``hand``: as for ``span_features``."""
         if not context.spans:
             return None
-        return context.spans[int(np.argmax(self.scores(span_features(context, overlap))))]
+        return context.spans[int(np.argmax(self.scores(span_features(context, overlap, hand))))]
 
     def to_json(self) -> str:
         data = {
