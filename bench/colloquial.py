@@ -310,12 +310,13 @@ def setups(kb: KnowledgeReader) -> list[tuple[str, Setup]]:
             ("BM25 alone, as typed", plain_setup(0.0, None, False)(kb)),
             ("BM25 alone, normalised", plain_setup(0.0, None, True)(kb)),
         ]
+    fusion = f"{r.dense_weight}→{r.mismatch_dense_weight}"
     return [
         ("BM25 alone, as typed", plain_setup(0.0, None, False)(kb)),
         ("before: dense 0.1, as typed", plain_setup(0.1, None, False)(kb)),
         ("normalised, dense 0.1 fixed", plain_setup(r.dense_weight, None, True)(kb)),
-        (f"normalised, dense {r.dense_weight}→{r.mismatch_dense_weight}, validity, hand-weighted", product_setup(kb, True)),
-        (f"default: normalised, dense {r.dense_weight}→{r.mismatch_dense_weight}, validity", product_setup(kb)),
+        (f"normalised, dense {fusion}, validity, hand-weighted", product_setup(kb, True)),
+        (f"default: normalised, dense {fusion}, validity", product_setup(kb)),
     ]
 
 

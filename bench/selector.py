@@ -42,7 +42,7 @@ from knowledge.qtypes import QType, question_type  # noqa: E402
 from knowledge.retrieval import Filters, Retriever  # noqa: E402
 from knowledge.selector import DEFAULT_PATH, Selector  # noqa: E402
 from knowledge.settings import Settings  # noqa: E402
-from knowledge.training import Example, lexical_retriever, split_of, train_selector  # noqa: E402
+from knowledge.training import lexical_retriever, split_of, train_from_files  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 DOCUMENTS = DATA / "ncp" / "documents.jsonl"
@@ -248,19 +248,14 @@ def main() -> int:
     retriever, index, docs = shared_corpus(settings)
     dev = dev_items(retriever, index, docs)
     if args.train or not args.out.is_file():
+        # the training `python -m knowledge train-selector` does: the formal tune half and the colloquial tune rows
         started = time.perf_counter()
-        examples = [Example(i.id, i.question, i.gold) for i in dev]
-        selector = train_selector(
-            examples,
-            lambda q: retriever.search(q, PASSAGES, Filters(include_retired=True)),
-            index.idf,
-            retriever.next_chunk,
-            base,
-        )
+        selector = train_from_files(DOCUMENTS, QUESTIONS, settings, colloquial=COLLOQUIAL, sample=SAMPLE)
         args.out.write_text(selector.to_json(), encoding="utf-8")
         print(
-            f"trained on {selector.meta['training_questions']} tune-half questions "
-            f"({selector.meta['training_spans']} spans) in {time.perf_counter() - started:.0f} s → {args.out}"
+            f"trained on {selector.meta['training_questions']} questions ({selector.meta['tune_questions']} formal "
+            f"tune-half, {selector.meta['colloquial_questions']} colloquial tune rows) "
+            f"in {time.perf_counter() - started:.0f} s → {args.out}"
         )
     selector = Selector.from_json(args.out.read_text(encoding="utf-8"))
     rows = variants(base, selector)

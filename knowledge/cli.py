@@ -304,8 +304,8 @@ def cmd_train_selector(settings: Settings, args: argparse.Namespace) -> int:
     Path(args.out).write_text(selector.to_json(), encoding="utf-8")
     print(
         f"答案选择器已训练：正式问题 tune 半数 {selector.meta['tune_questions']} 个、口语问题 "
-        f"{selector.meta['colloquial_questions']} 个（候选片段含答案、用于训练的 {selector.meta['training_questions']} 个），"
-        f"写入 {args.out}"
+        f"{selector.meta['colloquial_questions']} 个（候选片段含答案、用于训练的 "
+        f"{selector.meta['training_questions']} 个），写入 {args.out}"
     )
     return 0
 

@@ -161,11 +161,11 @@ def span_features(
             matrix[row, column[name]] = value
     if hand is not None and len(hand) == len(spans):
         given = [h for h in hand if h is not None]
-        best = max(given) if given else 0.0
-        pick = next((i for i, h in enumerate(hand) if h is not None and h == best), -1)
+        top = max(given) if given else 0.0
+        pick = next((i for i, h in enumerate(hand) if h is not None and h == top), -1)
         for row, h in enumerate(hand):
             matrix[row, column["hand_candidate"]] = float(h is not None)
-            matrix[row, column["hand_gap"]] = max(h - best, HAND_FLOOR) if h is not None else HAND_FLOOR
+            matrix[row, column["hand_gap"]] = max(h - top, HAND_FLOOR) if h is not None else HAND_FLOOR
             matrix[row, column["hand_pick"]] = float(row == pick)
     else:
         matrix[:, column["hand_gap"]] = HAND_FLOOR

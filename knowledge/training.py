@@ -173,7 +173,9 @@ def train_selector(
     ``also`` adds questions of other corpora whole, already chosen for tuning (the colloquial set's tune rows
     on the sample county: Q&A pairs and everyday wording, which the formal dev questions lack)."""
     settings = settings or ExtractionSettings()
-    corpus = search if isinstance(search, Corpus) else Corpus(search, idf or {}, following)
+    if not isinstance(search, Corpus) and idf is None:
+        raise ValueError("a search function needs the index's idf")
+    corpus = search if isinstance(search, Corpus) else Corpus(search, idf, following)  # type: ignore[arg-type]
     tune = [e for e in examples if split_of(e.id) == "tune"]
     more = [(list(chosen), other) for chosen, other in also]
     total = len(tune) + sum(len(chosen) for chosen, _ in more)

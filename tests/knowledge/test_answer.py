@@ -265,3 +265,35 @@ def test_a_how_question_gets_the_guides_steps(sample_search: tuple[Retriever, Hy
     lines = ask_as_typed(sample_search, "公机金租房提取咋办").splitlines()
     assert [line[:2] for line in lines[:3]] == ["1.", "2.", "3."], lines
     assert "江源公积金" in lines[0]
+
+
+def test_a_time_question_reads_the_part_of_the_document_that_states_the_time() -> None:
+    # retrieval returned the materials article, which shares the question's words; the time is in another part
+    doc = Document(id="g", title="青禾县大学生创业补贴办法", body="第六条 …\n第七条 …")
+    materials = Chunk("g#0", "g", 0, "第六条 申请大学生创业补贴应提交以下材料：申请表、身份证、毕业证书。", doc.title)
+    timing = Chunk(
+        "g#1", "g", 1, "第七条 创业补贴每年3月、9月集中受理申请，受理时间为当月1日至25日，上午9:00-12:00。", doc.title
+    )
+    retrieved = [Passage(materials, Citation.of(doc), 1.0, None, None, None, None)]
+    question = "大学生创业补贴几月份申请"
+    # the learned selector weighs the part by its fit; the hand weights quote only the typed parts a heading names
+    settings = EXTRACTIONS["selector"]
+    read = extract_answer(question, retrieved, lambda _: 1.0, settings, chunks_of=lambda _: [materials, timing])
+    assert "3月、9月" in read.text, read.text
+    # without the document's other parts only the materials article is there to quote
+    assert "3月、9月" not in extract_answer(question, retrieved, lambda _: 1.0, settings).text
+
+
+@pytest.mark.parametrize(
+    ("question", "expected", "hand_weighted_quotes"),
+    [
+        ("办营业执照要钱不", "不收费", "印章"),  # the hand weights quote the sentence after "不收费。"
+        ("21年注册的合作社能申请返乡创业补贴不", "2022年1月1日以后", "外出务工1年以上"),  # and who may apply
+    ],
+)
+def test_the_learned_selector_answers_what_the_hand_weights_miss(
+    sample_search: tuple[Retriever, HybridIndex], question: str, expected: str, hand_weighted_quotes: str
+) -> None:
+    assert expected in ask_as_typed(sample_search, question, "selector")
+    hand = ask_as_typed(sample_search, question, "hand-weighted")
+    assert expected not in hand and hand_weighted_quotes in hand, hand

@@ -14,7 +14,8 @@ from knowledge.cli import main
 from knowledge.document import Document
 from knowledge.selector import DEFAULT_PATH, FEATURES, Selector, load_selector
 from knowledge.settings import Settings
-from knowledge.training import Example, lexical_retriever, split_of, train_selector
+from knowledge.errors import IngestError
+from knowledge.training import Corpus, Example, lexical_retriever, load_colloquial, split_of, train_selector
 
 AMOUNT = "失业保险金标准为月最低工资标准的90%，即每月1710元，按月发放。"
 DOCS = {
@@ -129,3 +130,33 @@ def test_train_selector_command_names_a_bad_question_line(tmp_path: Path, capsys
         main(["train-selector", "--documents", str(documents), "--questions", str(questions), "--out", str(out)]) == 2
     )
     assert "第1行" in capsys.readouterr().err and not out.exists()
+
+
+def test_colloquial_rows_train_by_the_strings_a_right_answer_holds(tmp_path: Path) -> None:
+    retriever, index = lexical_retriever(DOCS, Settings())
+    settings = ExtractionSettings(selector_path=None)
+    colloquial = [Example(f"c{n}", f"第{n}片区失业金一个月能领多少", "", ("1710元",)) for n in range(1, 11)]
+    assert colloquial[0].held_by(f"第1片区{AMOUNT}") and not colloquial[0].held_by("按月发放。")
+    selector = train_selector(
+        examples(), Corpus.of(retriever, index, 5), settings=settings, also=[(colloquial, Corpus.of(retriever, index, 5))]
+    )
+    assert selector.meta["colloquial_questions"] == 10 and "colloquial" in selector.meta["trained_on"]
+    # every tune-half formal question and every colloquial row has a span holding its answer
+    assert selector.meta["training_questions"] == selector.meta["tune_questions"] + 10
+    # the shipped file was trained the same way
+    shipped = json.loads(DEFAULT_PATH.read_text(encoding="utf-8"))
+    assert shipped["colloquial_questions"] > 100 and "hand_pick" in shipped["features"]
+
+
+def test_a_bad_colloquial_line_is_named(tmp_path: Path) -> None:
+    rows = tmp_path / "colloquial.jsonl"
+    rows.write_text(
+        '{"id": "a", "question": "失业金咋领", "corpus": "sample", "split": "tune", "expect": ["1710元"]}\n'
+        '{"id": "b", "question": "没有 expect"}\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(IngestError, match="第2行"):
+        load_colloquial(rows)
+    rows.write_text(rows.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    assert load_colloquial(rows) == [Example("a", "失业金咋领", "", ("1710元",))]
+    assert load_colloquial(rows, split="held") == []
