@@ -12,9 +12,9 @@ import pytest
 from knowledge.answer import ExtractionSettings, extract_answer
 from knowledge.cli import main
 from knowledge.document import Document
+from knowledge.errors import IngestError
 from knowledge.selector import DEFAULT_PATH, FEATURES, Selector, load_selector
 from knowledge.settings import Settings
-from knowledge.errors import IngestError
 from knowledge.training import Corpus, Example, lexical_retriever, load_colloquial, split_of, train_selector
 
 AMOUNT = "失业保险金标准为月最低工资标准的90%，即每月1710元，按月发放。"
@@ -137,9 +137,8 @@ def test_colloquial_rows_train_by_the_strings_a_right_answer_holds(tmp_path: Pat
     settings = ExtractionSettings(selector_path=None)
     colloquial = [Example(f"c{n}", f"第{n}片区失业金一个月能领多少", "", ("1710元",)) for n in range(1, 11)]
     assert colloquial[0].held_by(f"第1片区{AMOUNT}") and not colloquial[0].held_by("按月发放。")
-    selector = train_selector(
-        examples(), Corpus.of(retriever, index, 5), settings=settings, also=[(colloquial, Corpus.of(retriever, index, 5))]
-    )
+    corpus = Corpus.of(retriever, index, 5)
+    selector = train_selector(examples(), corpus, settings=settings, also=[(colloquial, corpus)])
     assert selector.meta["colloquial_questions"] == 10 and "colloquial" in selector.meta["trained_on"]
     # every tune-half formal question and every colloquial row has a span holding its answer
     assert selector.meta["training_questions"] == selector.meta["tune_questions"] + 10
