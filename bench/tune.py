@@ -291,7 +291,8 @@ def colloquial_tables(kb: KnowledgeBase, corpus: str) -> None:
 def lexical_threshold_table(split: str = "tune") -> None:
     """The no-answer threshold on the formal dev questions of one half, BM25 alone (no embedding: minutes,
     not the hours the dense index takes under load), with and without the coverage check (knowledge.coverage):
-    answerable, document-excluded and out-of-domain questions, as the reader answers them."""
+    answerable, document-excluded and out-of-domain questions, as the reader answers them; then answer_hit@1 on
+    both halves with the learned selector and with the hand-weighted extraction."""
     from colloquial import open_ncp  # bench/ is this script's directory
 
     from knowledge.coverage import Coverage
@@ -303,17 +304,20 @@ def lexical_threshold_table(split: str = "tune") -> None:
     retriever, index = kb.retriever(), kb.index
     questions = load_questions(QUESTIONS)
     ids = [json.loads(line)["id"] for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
-    half = halves(questions, ids)[split]
+    parts = halves(questions, ids)
+    half = parts[split]
     settings = replace(kb.extraction, threshold=0.0)
     coverage = Coverage(index)
 
-    def confidence(question: str, filters: Filters | None, checked: bool) -> tuple[float, str]:
+    def confidence(
+        question: str, filters: Filters | None, checked: bool, extraction: ExtractionSettings = settings
+    ) -> tuple[float, str]:
         passages = retriever.search(question, 5, filters)
         answer = extract_answer(
             retriever.rewrite(question),
             passages,
             index.idf,
-            settings,
+            extraction,
             retriever.next_chunk,
             asked=question,
             chunks_of=lambda doc_id: [index.chunks[f] for f in index.doc_rows.get(doc_id, ())],
@@ -338,6 +342,24 @@ def lexical_threshold_table(split: str = "tune") -> None:
             shares = [x / len(answerable) for x in cells]
             shares += [sum(c < t for c in cs) / len(cs) for cs in refused.values()]
             print(f"| {t:.2f} | " + " | ".join(f"{x:.3f}" for x in shares) + " |", flush=True)
+    threshold = kb.extraction.threshold
+    print(f"\n## answer_hit@1 at threshold 0 / {threshold:.2f}, formal tune / held-out halves (BM25 alone)\n")
+    print("| extraction | tune | held-out |")
+    print("|---|---|---|")
+    for label, extraction in (
+        ("learned selector (knowledge/selector.json)", settings),
+        ("hand-weighted", replace(settings, selector_path=None)),
+    ):
+        cells = []
+        for name in ("tune", "held-out"):
+            outcomes = [
+                (c, holds_answer(t, q.answer))
+                for q in parts[name]
+                for c, t in [confidence(q.question, None, True, extraction)]
+            ]
+            at = [sum(hit and c >= cut for c, hit in outcomes) / len(outcomes) for cut in (0.0, threshold)]
+            cells.append(f"{at[0]:.3f} / {at[1]:.3f}")
+        print(f"| {label} | " + " | ".join(cells) + " |", flush=True)
 
 
 def lexical_retrieval_table() -> None:

@@ -205,23 +205,24 @@ def hand_scores(
 # 人社综合窗口"), so a time or place question also reads the parts whose text shows most of that kind's
 # evidence (qtypes.type_fit: three of a time's four pieces, all three of a place's). On the tune rows:
 # colloquial right 0.766 → 0.776, formal dev answer_hit@1 0.685 → 0.692; adding materials and amounts
-# gained one colloquial row and lost three formal ones. Only the learned selector quotes such a part: letting
-# the hand weights quote it too cost them (formal 0.678 → 0.658, colloquial 0.748 → 0.738).
+# gained one colloquial row and lost three formal ones. Only the learned selector reads such parts: the hand
+# weights lost with them (formal tune 0.678 → 0.658 at the threshold, colloquial 0.748 → 0.738).
 _FITTING = frozenset({QType.PLACE, QType.TIME})
 _FITTING_SHARE = 0.7
 
 
 def typed_passages(
-    passages: list[Passage], qtype: QType, chunks_of: DocumentChunks | None, documents: int
+    passages: list[Passage], qtype: QType, chunks_of: DocumentChunks | None, documents: int, fitting: bool = False
 ) -> list[Passage]:
     """The retrieved passages, then the parts of the top ``documents`` documents whose heading asks what the
-    question asks (``qtypes.heading_asks``), or for a time or place question whose text shows it (``_FITTING``),
-    and that retrieval did not return.
+    question asks (``qtypes.heading_asks``), or with ``fitting`` for a time or place question whose text shows it
+    (``_FITTING``), and that retrieval did not return.
 
     "低保要带啥材料" retrieves the guide by its 办理事项 part, which shares the question's words; the list is
     in its 所需材料 part. An added part scores as its document's best passage, so it competes on the text.
     """
-    if chunks_of is None or (qtype not in HEADED and qtype not in _FITTING) or not documents:
+    fitting = fitting and qtype in _FITTING
+    if chunks_of is None or (qtype not in HEADED and not fitting) or not documents:
         return passages
     best: dict[str, Passage] = {}
     for p in passages:
@@ -231,7 +232,7 @@ def typed_passages(
     for doc_id, top in list(best.items())[:documents]:
         for chunk in chunks_of(doc_id):
             candidate = Passage(chunk, top.citation, top.score)
-            fits = qtype in _FITTING and type_fit(qtype, chunk.text) >= _FITTING_SHARE
+            fits = fitting and type_fit(qtype, chunk.text) >= _FITTING_SHARE
             if chunk.id not in seen and (heading_asks(candidate, qtype) or fits):
                 added.append(candidate)
                 seen.add(chunk.id)
@@ -286,7 +287,8 @@ def read_candidates(
     (``learned``: as the selector reads them) and their hand-weighted scores: what ``extract_answer`` chooses
     from, and what ``knowledge.training`` trains the selector on, so that training reads as answering does."""
     if settings.type_weight or learned:
-        passages = typed_passages(passages, asked_type(question, asked), chunks_of, settings.typed_documents)
+        qtype = asked_type(question, asked)
+        passages = typed_passages(passages, qtype, chunks_of, settings.typed_documents, fitting=learned)
     context, asks_list = span_context(question, passages, idf, settings, following, learned=learned, asked=asked)
     return passages, context, hand_scores(context, settings, asks_list, passages)
 

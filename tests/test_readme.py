@@ -18,7 +18,10 @@ ROW = re.compile(r"^\| `(POLICY_[A-Z0-9_]+)` \| ([^|]*) \|", re.MULTILINE)
 
 
 def shown(value: object) -> str:
-    """A default as the README writes it: secrets as empty, everything else as str() gives it."""
+    """A default as the README writes it: secrets as empty, a file shipped in the repository by its path in it
+    (the selector's weights), everything else as str() gives it."""
+    if isinstance(value, Path) and value.is_absolute() and value.is_relative_to(README.parent):
+        return str(value.relative_to(README.parent))
     return "" if hasattr(value, "get_secret_value") else str(value)
 
 
