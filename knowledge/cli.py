@@ -298,6 +298,9 @@ def cmd_train_selector(settings: Settings, args: argparse.Namespace) -> int:
 
     colloquial = Path(args.colloquial) if args.colloquial else None
     sample = Path(args.sample) if args.sample else None
+    if colloquial is not None and not (colloquial.is_file() and sample is not None and sample.is_dir()):
+        print(f"口语问题集 {colloquial} 或示例知识库 {sample} 不存在：只用正式问题训练", file=sys.stderr)
+        colloquial = None
     selector = train_from_files(Path(args.documents), Path(args.questions), settings, progress, colloquial, sample)
     for bar in bars.values():
         bar.close()

@@ -43,6 +43,26 @@ def examples() -> list[Example]:
     return [Example(f"q{n}", f"第{n}片区失业保险金每月发多少钱", f"第{n}片区{AMOUNT}") for n in range(1, 41)]
 
 
+def training_files(folder: Path) -> tuple[Path, Path]:
+    """The documents and annotated questions above as the files ``train-selector`` reads."""
+    documents = folder / "documents.jsonl"
+    documents.write_text(
+        "".join(
+            json.dumps({"id": d.id, "text": f"{d.title}\n{d.body}"}, ensure_ascii=False) + "\n" for d in DOCS.values()
+        ),
+        encoding="utf-8",
+    )
+    questions = folder / "questions.jsonl"
+    questions.write_text(
+        "".join(
+            json.dumps({"id": e.id, "question": e.question, "answer": e.answer}, ensure_ascii=False) + "\n"
+            for e in examples()
+        ),
+        encoding="utf-8",
+    )
+    return documents, questions
+
+
 def test_the_shipped_selector_has_a_weight_for_every_feature_and_says_how_it_was_trained() -> None:
     selector = Selector.from_json(DEFAULT_PATH.read_text(encoding="utf-8"))
     data = json.loads(DEFAULT_PATH.read_text(encoding="utf-8"))
@@ -96,21 +116,7 @@ def test_the_halves_are_stable_and_disjoint() -> None:
 
 
 def test_train_selector_command_writes_weights_the_assistant_reads(tmp_path: Path) -> None:
-    documents = tmp_path / "documents.jsonl"
-    documents.write_text(
-        "".join(
-            json.dumps({"id": d.id, "text": f"{d.title}\n{d.body}"}, ensure_ascii=False) + "\n" for d in DOCS.values()
-        ),
-        encoding="utf-8",
-    )
-    questions = tmp_path / "questions.jsonl"
-    questions.write_text(
-        "".join(
-            json.dumps({"id": e.id, "question": e.question, "answer": e.answer}, ensure_ascii=False) + "\n"
-            for e in examples()
-        ),
-        encoding="utf-8",
-    )
+    documents, questions = training_files(tmp_path)
     out = tmp_path / "selector.json"
     assert (
         main(["train-selector", "--documents", str(documents), "--questions", str(questions), "--out", str(out)]) == 0
@@ -159,3 +165,14 @@ def test_a_bad_colloquial_line_is_named(tmp_path: Path) -> None:
     rows.write_text(rows.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
     assert load_colloquial(rows) == [Example("a", "失业金咋领", "", ("1710元",))]
     assert load_colloquial(rows, split="held") == []
+
+
+def test_train_selector_command_without_the_colloquial_set_trains_on_the_formal_questions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    documents, questions = training_files(tmp_path)
+    out = tmp_path / "selector.json"
+    command = ["train-selector", "--documents", str(documents), "--questions", str(questions), "--out", str(out)]
+    assert main([*command, "--colloquial", str(tmp_path / "missing.jsonl")]) == 0
+    assert "只用正式问题训练" in capsys.readouterr().err
+    assert Selector.from_json(out.read_text(encoding="utf-8")).meta["colloquial_questions"] == 0
