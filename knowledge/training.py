@@ -214,19 +214,27 @@ def lexical_retriever(
     return retriever, index
 
 
-def load_examples(path: Path) -> list[Example]:
-    """Annotated questions from JSONL with ``id``, ``question`` and ``answer``; a bad line names its number."""
+def _records(path: Path, read: Callable[[dict[str, Any]], Example | None], needs: str) -> list[Example]:
+    """The examples ``read`` makes of a JSONL file's records (None: a record it skips); a bad line names its
+    number and the fields a record ``needs``."""
     examples = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-            examples.append(Example(str(record["id"]), record["question"], record["answer"]))
+            example = read(json.loads(line))
         except (json.JSONDecodeError, KeyError, TypeError) as error:
-            raise IngestError(
-                str(path), f"第{number}行不是有效的问题记录（需要 id、question、answer）：{error}"
-            ) from error
+            raise IngestError(str(path), f"第{number}行不是有效的{needs}：{error}") from error
+        if example is not None:
+            examples.append(example)
+    return examples
+
+
+def load_examples(path: Path) -> list[Example]:
+    """Annotated questions from JSONL with ``id``, ``question`` and ``answer``; a bad line names its number."""
+    examples = _records(
+        path, lambda r: Example(str(r["id"]), r["question"], r["answer"]), "问题记录（需要 id、question、answer）"
+    )
     if not examples:
         raise IngestError(str(path), "没有问题记录")
     return examples
@@ -235,19 +243,13 @@ def load_examples(path: Path) -> list[Example]:
 def load_colloquial(path: Path, corpus: str = "sample", split: str = "tune") -> list[Example]:
     """The answerable rows of one corpus and split of a colloquial question set (bench/data/colloquial.jsonl:
     ``id``, ``question``, ``corpus``, ``split``, ``expect``); a bad line names its number."""
-    examples = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            if record["corpus"] == corpus and record["split"] == split and record["expect"]:
-                examples.append(Example(str(record["id"]), record["question"], "", tuple(record["expect"])))
-        except (json.JSONDecodeError, KeyError, TypeError) as error:
-            raise IngestError(
-                str(path), f"第{number}行不是有效的口语问题记录（需要 id、question、corpus、split、expect）：{error}"
-            ) from error
-    return examples
+
+    def read(r: dict[str, Any]) -> Example | None:
+        if r["corpus"] == corpus and r["split"] == split and r["expect"]:
+            return Example(str(r["id"]), r["question"], "", tuple(r["expect"]))
+        return None
+
+    return _records(path, read, "口语问题记录（需要 id、question、corpus、split、expect）")
 
 
 def sample_corpus(folder: Path, settings: Settings) -> Corpus:
