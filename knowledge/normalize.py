@@ -45,10 +45,14 @@ SPOKEN: tuple[tuple[str, str], ...] = (
     (r"啥时候|啥时|多会儿|几时", "什么时候"),
     (r"啥子|么子|啥", "什么"),
     (r"哪儿|哪旮旯|哪块儿|哪疙瘩", "哪里"),
+    # "去哪办" as the documents' FAQs ask it ("到哪里申请"); "在哪" stays: "民政局在哪" wants the address line,
+    # and 哪里 would pull FAQs asking "找哪里咨询"
+    (r"(?<=[去到])哪(?=[办申交领报补查找])", "哪里"),
     (r"俺们|咱们", "我们"),
     (r"俺|咱", "我"),
     (r"俩", "两个"),
     (r"仨", "三个"),
+    (r"新生娃娃|新生娃|新生宝宝|新生孩子|刚出生的娃|刚出生的孩子|刚生的娃", "新生儿"),  # before 娃: not 生孩子
     (r"娃娃|娃子|小娃|娃|小孩子|小孩", "孩子"),
     (r"闺女", "女儿"),
     (r"老人家|老头子|老太太|老头|老太", "老人"),
@@ -148,8 +152,16 @@ def _fuzzy(reading: str) -> str:
     return re.sub(r"ng$", "n", reading)
 
 
+@lru_cache(maxsize=8192)
+def _usual_reading(char: str) -> str:
+    """A character's most common reading, folded as ``_readings`` folds them."""
+    return _fuzzy(pinyin(char, style=Style.NORMAL, heteronym=False)[0][0])
+
+
 def _sounds_alike(a: str, b: str) -> bool:
-    return bool(_readings(a) & _readings(b))
+    """Whether one character's usual reading is a reading of the other. Two rare readings do not count:
+    还 and 不 share only an archaic "fu", and "还能申请不" must not become "不能申请"."""
+    return _usual_reading(a) in _readings(b) or _usual_reading(b) in _readings(a)
 
 
 def _frequency(word: str) -> int:

@@ -68,6 +68,20 @@ def test_a_formal_compound_is_never_corrected_into_a_word_of_the_index_that_soun
     assert normalizer.normalize("低宝热线电话是多少") == "低保热线电话是多少"
 
 
+def test_a_yes_no_question_is_never_turned_into_its_negation() -> None:
+    # 还 and 不 share only pypinyin's archaic reading "fu", and 不能 is a word of every index
+    normalizer = QueryNormalizer(SynonymTable(), targets=["不能", "低保"])
+    assert normalizer.normalize("社保缓缴现在还能申请不") == "社保缓缴现在还能申请吗"
+    assert normalizer.normalize("低宝现在还能申请不") == "低保现在还能申请吗"
+
+
+def test_spoken_place_and_newborn_words_take_the_documents_forms(normalizer: QueryNormalizer) -> None:
+    # "去哪办" as the FAQs ask it ("到哪里申请"); "在哪" is left for the address line; 新生娃 is not 生孩子
+    assert normalizer.normalize("创业贷款去哪办") == "创业贷款去哪里办"
+    assert normalizer.normalize("民政局在哪") == "民政局在哪"
+    assert normalizer.normalize("新生娃咋上户口") == "新生儿怎么上户口"
+
+
 def test_an_empty_rewrite_falls_back_to_the_question() -> None:
     assert QueryNormalizer().normalize("啊") == "啊"
 
