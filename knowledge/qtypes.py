@@ -112,7 +112,14 @@ def asking_words(question: str) -> list[str]:
     wanted, not what about, so they are no evidence that a heading ("个人申请创业担保贷款最多能贷多少？") is about
     the citizen's subject. Only short matches count: the long ones ("能…不") hold the subject itself."""
     text = normalize(question)
-    return [m.group() for _, pattern in _QUESTION_PATTERNS for m in pattern.finditer(text) if len(m.group()) <= 4]
+    return [text[start:end] for start, end in asking_spans(text)]
+
+
+def asking_spans(normalized: str) -> list[tuple[int, int]]:
+    """Where ``asking_words`` are in a question already normalised: (start, end) of each short match."""
+    return [
+        m.span() for _, pattern in _QUESTION_PATTERNS for m in pattern.finditer(normalized) if len(m.group()) <= 4
+    ]
 
 
 # What an answer of each kind looks like. Each pattern is one piece of evidence; a text's fit is the share
@@ -160,6 +167,19 @@ _TYPE_EVIDENCE: dict[QType, tuple[re.Pattern[str], ...]] = {
         re.compile(rf"自{_NUMBER}{{2,4}}年|{_NUMBER}{{1,4}}年{_NUMBER}{{1,2}}月{_NUMBER}{{1,3}}日起"),
     ),
 }
+
+
+# A text gives the asked kind of answer when it shows half its kind's evidence, and a list of materials must name
+# documents: any enumeration with 、 shows half a list's evidence ("修改后的主要规定如下：（一）申请条件…" is no answer
+# to "申请保租房要啥材料").
+_GIVES_FIT = 0.5
+_MUST_SHOW: dict[QType, re.Pattern[str]] = {QType.MATERIALS: _TYPE_EVIDENCE[QType.MATERIALS][1]}
+
+
+def gives(qtype: QType, text: str) -> bool:
+    """Whether ``text`` gives an answer of kind ``qtype`` (never for OTHER)."""
+    must = _MUST_SHOW.get(qtype)
+    return type_fit(qtype, text) >= _GIVES_FIT and (must is None or bool(must.search(text)))
 
 
 # What an answer of a kind is not, though it holds that kind's words: "符合条件的个人最高可申请30万元" names

@@ -93,6 +93,11 @@ _FUNCTION_CHARS = frozenset(
 )
 
 
+def is_function_word(text: str) -> bool:
+    """A stop word (能, 要, 可以) or a run of function characters (的, 吗): no topic of its own."""
+    return text in _STOPWORDS or bool(text) and all(char in _FUNCTION_CHARS for char in text)
+
+
 def is_function_bigram(bigram: str) -> bool:
     """A bigram that is a stop word or holds a function character (那需, 什么, 么材): it straddles words."""
     return bigram in _STOPWORDS or any(char in _FUNCTION_CHARS for char in bigram)

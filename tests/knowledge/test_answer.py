@@ -297,3 +297,36 @@ def test_the_learned_selector_answers_what_the_hand_weights_miss(
     assert expected in ask_as_typed(sample_search, question, "selector")
     hand = ask_as_typed(sample_search, question, "hand-weighted")
     assert expected not in hand and hand_weighted_quotes in hand, hand
+
+
+# -- spoken questions ask with words no text says (多久, 几天, 多少钱): the kind of answer answers them ------------
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("紧急的事打12345多久能响应", "2小时内响应"),
+        ("打12345反映的事多久办完", "5个工作日内办结"),
+        ("房子过户登记费多少钱", "80元"),
+    ],
+)
+def test_a_spoken_question_is_answered_though_no_text_says_its_asking_words(
+    sample_search: tuple[Retriever, HybridIndex], question: str, expected: str
+) -> None:
+    # each was refused: 多久, 办完, 多少钱 carried a fifth to a third of the question's weight and no passage holds them
+    assert expected in ask_as_typed(sample_search, question, "selector")
+
+
+def test_asking_words_are_answered_only_by_a_passage_about_the_subject(
+    sample_search: tuple[Retriever, HybridIndex],
+) -> None:
+    # the 不动产 FAQ's "3个工作日内办结" is a period, but nothing in it is about a 临时身份证
+    assert "转移登记" not in ask_as_typed(sample_search, "临时身份证管多长时间", "selector")
+
+
+def test_the_asking_words_terms_exclude_a_subject_word_joined_to_them() -> None:
+    from knowledge.spans import asked_terms
+
+    assert asked_terms("紧急的事打12345多久能响应", ["紧急", "12345", "多久", "响应", "久能"]) == {"多久", "久能"}
+    # 少度 joins 多少 to 度, the subject of a weather question the base must go on refusing
+    assert asked_terms("今天上海的气温是多少度", ["今天", "上海", "气温", "少度"]) == frozenset()

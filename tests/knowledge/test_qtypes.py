@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.qtypes import QType, asking_words, is_list_block, question_type, question_types, type_fit
+from knowledge.qtypes import QType, asking_words, gives, is_list_block, question_type, question_types, type_fit
 
 
 @pytest.mark.parametrize(
@@ -97,3 +97,10 @@ def test_a_limit_is_no_answer_to_an_eligibility_question() -> None:
     limit = "符合条件的个人最高可申请30万元创业担保贷款。"
     conditions = "申请人应当符合下列条件：年满18周岁，本人无不良信用记录的，可以申请。"
     assert type_fit(QType.ELIGIBILITY, conditions) > type_fit(QType.ELIGIBILITY, limit)
+
+
+def test_a_list_gives_a_materials_answer_only_when_it_names_documents() -> None:
+    rules = "修改后的主要规定如下：\n（一）申请条件：在县城区就业；\n（二）租金：不高于市场租金的85%、年涨幅不超过5%。"
+    assert gives(QType.MATERIALS, LIST)
+    assert type_fit(QType.MATERIALS, rules) >= 0.5 and not gives(QType.MATERIALS, rules)
+    assert gives(QType.TIME, "承办单位在5个工作日内办结。") and not gives(QType.OTHER, LIST)
