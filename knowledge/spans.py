@@ -371,7 +371,9 @@ def confidence(context: SpanContext, span: Span) -> float:
     same = own.doc_id == context.passages[0].doc_id
     read = [fold(p.chunk.indexed_text) for p in ([own, context.passages[0]] if same else [own])]
     answered: frozenset[str] = frozenset()
-    if gives(context.qtype, span.text):
+    # a validity question is answered by the document's label, which the validity step states (knowledge.supersede):
+    # crediting its 还有效吗 made an amendment's text outscore the amended measures it was asked about
+    if context.qtype is not QType.VALIDITY and gives(context.qtype, span.text):
         asked = asked_terms(context.question, tokens)
         subject = [t for t in tokens if t not in asked]
         if subject and max(covered(subject, text, idf) for text in read) >= SUBJECT_COVERED:
