@@ -171,13 +171,16 @@ _TYPE_EVIDENCE: dict[QType, tuple[re.Pattern[str], ...]] = {
 
 # A text gives the asked kind of answer when it shows half its kind's evidence, and a list of materials must name
 # documents: any enumeration with 、 shows half a list's evidence ("修改后的主要规定如下：（一）申请条件…" is no answer
-# to "申请保租房要啥材料").
+# to "申请保租房要啥材料"). No text gives a validity answer: the document's label does, which the validity step states
+# (knowledge.supersede); counting an amendment's 施行 as one made it outscore the amended measures it was asked about.
 _GIVES_FIT = 0.5
 _MUST_SHOW: dict[QType, re.Pattern[str]] = {QType.MATERIALS: _TYPE_EVIDENCE[QType.MATERIALS][1]}
 
 
 def gives(qtype: QType, text: str) -> bool:
-    """Whether ``text`` gives an answer of kind ``qtype`` (never for OTHER)."""
+    """Whether ``text`` gives an answer of kind ``qtype`` (never for OTHER or VALIDITY)."""
+    if qtype is QType.VALIDITY:
+        return False
     must = _MUST_SHOW.get(qtype)
     return type_fit(qtype, text) >= _GIVES_FIT and (must is None or bool(must.search(text)))
 

@@ -286,32 +286,24 @@ def asked_terms(question: str, tokens: list[str]) -> frozenset[str]:
     span that gives that kind of answer, not by a span that repeats it.
     """
     text = normalize(question).lower()
-    marks = asking_spans(text)
-    if not marks:
+    asking = [False] * len(text)  # which characters belong to an asking word
+    for start, end in asking_spans(text):
+        asking[start:end] = [True] * (end - start)
+    if not any(asking):
         return frozenset()
-    asked = set()
-    for term in set(tokens):
-        starts = [m.start() for m in re.finditer(re.escape(term), text)]
-        if starts and all(_asks(text, s, s + len(term), marks) for s in starts):
-            asked.add(term)
-    return frozenset(asked)
+    return frozenset(
+        term
+        for term in set(tokens)
+        if (starts := [m.start() for m in re.finditer(re.escape(term), text)])
+        and all(_asks(text[s : s + len(term)], asking[s : s + len(term)]) for s in starts)
+    )
 
 
-def _asks(text: str, start: int, end: int, marks: list[tuple[int, int]]) -> bool:
-    """Whether text[start:end] overlaps an asking word and what lies outside asking words is a function word."""
-    inside = [False] * (end - start)
-    for mark_start, mark_end in marks:
-        for i in range(max(start, mark_start), min(end, mark_end)):
-            inside[i - start] = True
-    if not any(inside):
-        return False
-    outside = "".join(text[start + i] for i, flag in enumerate(inside) if not flag)
-    return not outside or is_function_word(outside)
-
-
-def coverage(question_tokens: list[str], text: str, idf: Idf) -> float:
-    """``covered`` of a text not yet folded."""
-    return covered(question_tokens, fold(text), idf)
+def _asks(term: str, asking: list[bool]) -> bool:
+    """Whether an occurrence of ``term`` (``asking``: which of its characters are in an asking word) overlaps an
+    asking word, and what lies outside asking words is a function word."""
+    outside = "".join(char for char, flag in zip(term, asking, strict=True) if not flag)
+    return any(asking) and (not outside or is_function_word(outside))
 
 
 _NUMERAL = "〇○零一二三四五六七八九十"
@@ -371,9 +363,7 @@ def confidence(context: SpanContext, span: Span) -> float:
     same = own.doc_id == context.passages[0].doc_id
     read = [fold(p.chunk.indexed_text) for p in ([own, context.passages[0]] if same else [own])]
     answered: frozenset[str] = frozenset()
-    # a validity question is answered by the document's label, which the validity step states (knowledge.supersede):
-    # crediting its 还有效吗 made an amendment's text outscore the amended measures it was asked about
-    if context.qtype is not QType.VALIDITY and gives(context.qtype, span.text):
+    if gives(context.qtype, span.text):
         asked = asked_terms(context.question, tokens)
         subject = [t for t in tokens if t not in asked]
         if subject and max(covered(subject, text, idf) for text in read) >= SUBJECT_COVERED:

@@ -104,3 +104,8 @@ def test_a_list_gives_a_materials_answer_only_when_it_names_documents() -> None:
     assert gives(QType.MATERIALS, LIST)
     assert type_fit(QType.MATERIALS, rules) >= 0.5 and not gives(QType.MATERIALS, rules)
     assert gives(QType.TIME, "承办单位在5个工作日内办结。") and not gives(QType.OTHER, LIST)
+
+
+def test_no_text_gives_a_validity_answer_the_documents_label_does() -> None:
+    amendment = "本决定自2025年4月1日起施行，原办法第八条同时修改。"
+    assert type_fit(QType.VALIDITY, amendment) == 1.0 and not gives(QType.VALIDITY, amendment)
