@@ -52,14 +52,16 @@ def build(model: str, corpora: list[Path], name: str, base: str = "") -> tuple[K
     start = time.perf_counter()
     kb = KnowledgeBase.open(settings)
     before = len(kb.index)
-    if fresh:
-        kb.ingest(corpora, lambda done, total, stage: progress(f"{name}: {stage} {done}/{total}"))
-        print(file=sys.stderr)
-    else:
+    if not fresh:
         refresh_tokens(kb)  # an index cached before a tokenizer change keeps its vectors
+    # always ingest: unchanged documents are skipped, so a cached index whose build was cut short (a killed
+    # run commits each batch) is completed rather than measured as if it held the whole corpus
+    kb.ingest(corpora, lambda done, total, stage: progress(f"{name}: {stage} {done}/{total}"))
+    print(file=sys.stderr)
     seconds = time.perf_counter() - start
-    stats = {"chunks": len(kb.index), "build_s": round(seconds, 1) if fresh else float("nan")}
-    stats["chunks_per_s"] = round((len(kb.index) - before) / seconds, 1) if fresh else float("nan")
+    added = len(kb.index) - before
+    stats = {"chunks": len(kb.index), "build_s": round(seconds, 1) if fresh or added else float("nan")}
+    stats["chunks_per_s"] = round(added / seconds, 1) if added else float("nan")
     return kb, stats
 
 

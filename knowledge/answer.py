@@ -18,6 +18,7 @@ from .document import Answer, Chunk, Passage
 from .qtypes import (
     HEADED,
     QType,
+    asked_kind,
     asking_words,
     asks_the_same,
     heading_asks,
@@ -27,13 +28,14 @@ from .qtypes import (
     type_fit,
     wants_list,
 )
-from .selector import DEFAULT_PATH, Selector, load_selector
+from .selector import DEFAULT_PATH, Selector, load_selector, span_features
 from .spans import (
     Idf,
     NextChunk,
     Sentence,
     Span,
     SpanContext,
+    asked_terms,
     candidate_spans,
     covered,
     fold,
@@ -293,6 +295,22 @@ def read_candidates(
     return passages, context, hand_scores(context, settings, asks_list, passages)
 
 
+def _best(spans: Sequence[Span], scores: Sequence[float | None]) -> Span | None:
+    """The span with the highest score (None: not a candidate); None when none has one."""
+    best = max((i for i, score in enumerate(scores) if score is not None), key=lambda i: scores[i], default=None)  # type: ignore[arg-type,return-value]
+    return spans[best] if best is not None else None
+
+
+def _names_the_subject(context: SpanContext, span: Span) -> bool:
+    """Whether the span's document, as read, holds a word of two or more characters of the question that is not
+    one of its asking words: "周末去哪玩好" names no service (玩, 好), so no office's hours line answers it."""
+    asked = asked_terms(context.question, context.tokens)
+    subject = {t for t in context.tokens if len(t) >= 2 and t not in asked}
+    doc_id = context.passages[span.passage].doc_id
+    texts = [fold(p.chunk.indexed_text) for p in context.passages[: len(context.sentences)] if p.doc_id == doc_id]
+    return any(t in text for t in subject for text in texts)
+
+
 def extract_answer(
     question: str,
     passages: list[Passage],
@@ -321,16 +339,28 @@ def extract_answer(
     passages, context, hand = read_candidates(
         question, passages, idf, settings, following, selector is not None, asked, chunks_of
     )
-    if selector is not None:
-        span = selector.choose(context, settings.title_overlap, hand)
-    else:
-        best = max((h for h in hand if h is not None), default=None)
-        span = context.spans[hand.index(best)] if best is not None else None
+    scores: Sequence[float | None] = hand
+    if selector is not None and context.spans:
+        scores = [float(s) for s in selector.scores(span_features(context, settings.title_overlap, hand))]
+    span = _best(context.spans, scores)
     if span is None:
         return Answer(question, False, "", 0.0, None, tuple(passages))
+    confidence = span_confidence(context, span)
+    kind = asked_kind(asked or question)
+    if kind is not None and not kind.stated_in(span.text):
+        # the best span stating what the question asks (an hours line, a period, a place to go, a date, the
+        # contribution), where the spans naming the service outscore it (qtypes.ASKED)
+        stating = _best(
+            context.spans, [s if kind.stated_in(c.text) else None for c, s in zip(context.spans, scores, strict=True)]
+        )
+        if (
+            stating is not None
+            and _names_the_subject(context, stating)
+            and (given := span_confidence(context, stating)) >= settings.threshold
+        ):
+            span, confidence = stating, given
     passage = passages[span.passage]
     sentences = context.sentences[span.passage]
-    confidence = span_confidence(context, span)
     answered = confidence >= settings.threshold
     text = readable(sentences, span) if answered else ""
     return Answer(question, answered, text, round(confidence, 4), passage, tuple(passages))

@@ -10,6 +10,7 @@ unit for an amount, the hours line for a time question. Patterns are matched on 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from enum import StrEnum
 
 from .document import Passage
@@ -55,7 +56,7 @@ _QUESTION_PATTERNS: tuple[tuple[QType, re.Pattern[str]], ...] = (
         QType.TIME,
         re.compile(
             r"什么时候|啥时候|何时|几点|几号|几日|几月|哪天|哪一天|多久|多长时间|几天|几个工作日|期限|截止|时限|"
-            r"上班|下班|办公时间|工作时间|营业时间|开门|关门|周末|周六|周日|节假日|时间"
+            r"上班|下班|办公时间|工作时间|营业时间|开门|关门|周末|周六|周日|节假日|晚上|夜里|夜间|半夜|时间"
         ),
     ),
     (
@@ -120,6 +121,74 @@ def asking_spans(normalized: str) -> list[tuple[int, int]]:
     return [
         m.span() for _, pattern in _QUESTION_PATTERNS for m in pattern.finditer(normalized) if len(m.group()) <= 4
     ]
+
+
+# What the answer must state, read from the question's words, more narrowly than its type: an hours question by an
+# hours line, a how-long one by a period. The spans that name the service share more of the question's words
+# ("周六能去办营业执照不": the 一窗通办 measure names 营业执照, the hours line only 周六), so the span chosen is
+# checked against the kind its question asks (knowledge.answer).
+@dataclass(frozen=True)
+class Asked:
+    """A narrow kind of answer: the words that ask for it and the text that states it."""
+
+    name: str
+    asks: re.Pattern[str]
+    states: re.Pattern[str]
+    not_asked: re.Pattern[str] | None = None  # words that look like asking but are not ("上班族")
+
+    def asked_by(self, question: str) -> bool:
+        text = normalize(question)
+        return bool(self.asks.search(text)) and not (self.not_asked and self.not_asked.search(text))
+
+    def stated_in(self, text: str) -> bool:
+        return bool(self.states.search(text))
+
+
+ASKED: tuple[Asked, ...] = (
+    # when a service is open: a day, a part of the day, the opening itself; a worker's 上班 is none. "24小时内办结"
+    # is a deadline, not service round the clock
+    Asked(
+        "hours",
+        re.compile(
+            r"(?:周|星期|礼拜)[一二三四五六日天末]|周末|双休|节假日|晚上|夜里|夜间|半夜|中午|午休|早上|"
+            r"几点|上班|下班|开门|关门|办公时间|工作时间|营业时间|服务时间|有人接|接听"
+        ),
+        re.compile(
+            r"\d{1,2}\s*[:：]\s*\d{2}|全天|24小时(?:人工|服务|值班|在线|受理|接听|开放|营业)|全年无休|"
+            r"节假日(?:照常|不休)|7\s*[×xX*]\s*24"
+        ),
+        re.compile(r"上班族|上班的人|去上班|上下班途中"),
+    ),
+    # how long ("0.5个工作日内办结", "有效期三个月"); a year (2020年) is no period
+    Asked(
+        "duration",
+        re.compile(r"几天|多久|多长时间|几个工作日|多少个?工作日|多少天|几个月|多少个月|几周|几年"),
+        re.compile(r"(?:(?<![\d.])\d{1,3}(?:\.\d+)?|[一二两三四五六七八九十百]+)\s*(?:个)?(?:工作日|自然日|日内|天|个月|小时|周|年)"),
+    ),
+    # where to go: a street number, a floor, a hall, a window ("政务服务中心二楼C区住房保障窗口"); a body's name
+    # ("县住房保障服务中心负责受理") says who, not where; "到哪天" and "到哪些" ask no place
+    Asked(
+        "where",
+        re.compile(r"(?:在|去|到)哪(?!些|天|年|月|种)|哪里办|哪儿|什么地方|啥地方|地址|地点|位置|怎么走"),
+        re.compile(r"[路街巷道]\d+号|\d+楼|[一二三四五六七八九十]楼|[A-Z]区|窗口|大厅|地址[：:]"),
+    ),
+    # when: a date, a month or a recurring day ("3月25日至4月15日", "每季度首月1日至20日", "每月10日前")
+    Asked(
+        "date",
+        re.compile(r"什么时候|啥时候|何时|几月|几号|哪天|哪一天"),
+        re.compile(
+            r"\d{1,2}\s*月\s*(?:\d{1,2}\s*日|份|底|初|中旬|上旬|下旬|、)|[一二三四五六七八九十]{1,2}月[初底份]?|"
+            r"每(?:月|季度|年)|次月|当月|季度"
+        ),
+    ),
+    # how much one pays in ("个人缴费标准为每人每年400元"), not another amount of the same scheme (its payment limit)
+    Asked("contribution", re.compile(r"[交缴][^，。？?\s]{0,4}(?:多少|几)"), re.compile(r"缴|交纳|交费|个人[交缴]")),
+)
+
+
+def asked_kind(question: str) -> Asked | None:
+    """The first narrow kind of answer the question asks for (``ASKED``), if any."""
+    return next((kind for kind in ASKED if kind.asked_by(question)), None)
 
 
 # What an answer of each kind looks like. Each pattern is one piece of evidence; a text's fit is the share

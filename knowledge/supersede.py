@@ -30,6 +30,8 @@ MAX_CHAIN = 5  # replaced_by hops followed before giving up (a cycle in bad meta
 _FIGURE = re.compile(r"(?<![\d.])(?!(?:19|20)\d\d\s*年)\d+(?:\.\d+)?\s*(?:万元|元|%|个月|个工作日|日|天|年|周岁|倍|亩)")
 _SENTENCE = re.compile(r"(?<=[。！？])|\n+")
 _YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?:\s*年)?(?!\d)")
+# words naming a rule as a whole: "…的政策还执行不" asks about the document, "还是全额贴息不" about what it says
+_WHOLE_RULE = re.compile(r"政策|办法|文件|规定|通知|条例|细则|意见|措施|方案|文号")
 _DOC_NUMBER_NOISE = re.compile(r"[\s〔〕\[\]()（）【】号第]")
 # words asking whether a rule still applies; with them, a retired document ranked first is the subject
 _STILL = re.compile(
@@ -165,8 +167,11 @@ def answer_superseded(kb: KnowledgeReader, question: str, supersession: Superses
             found = kb.answer(counterpart, Filters(doc_ids=(target.id,)))
             if found.answered:
                 return found
-    if supersession.reason in (Reason.DOC_NUMBER, Reason.YEAR, Reason.RANK) and _STILL.search(question):
-        # "…还执行吗" about the old document: the current rules' sentence that repeals it says so
+    names_the_rule = supersession.reason is not Reason.RANK or _WHOLE_RULE.search(question)
+    still = _STILL.search(question)
+    if supersession.reason in (Reason.DOC_NUMBER, Reason.YEAR, Reason.RANK) and still and names_the_rule:
+        # "…还执行吗" about the old document: the current rules' sentence that repeals it says so; a question
+        # about one of its measures ("还是全额贴息不") is answered by what the rules in force say of it
         repeal = kb.answer(f"{supersession.old.title} {supersession.old.doc_number} 同时废止 施行", filters)
         if repeal.answered:
             return repeal

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.answer import ExtractionSettings, extract_answer
+from knowledge.base import KnowledgeBase
 from knowledge.coverage import Coverage
 from knowledge.document import Chunk, Citation, Document, Passage
 from knowledge.index import HybridIndex
@@ -330,3 +331,66 @@ def test_the_asking_words_terms_exclude_a_subject_word_joined_to_them() -> None:
     assert asked_terms("紧急的事打12345多久能响应", ["紧急", "12345", "多久", "响应", "久能"]) == {"多久", "久能"}
     # 少度 joins 多少 to 度, the subject of a weather question the base must go on refusing
     assert asked_terms("今天上海的气温是多少度", ["今天", "上海", "气温", "少度"]) == frozenset()
+
+
+# -- an hours question (周六, 晚上, 几点) is answered by an hours line, which seldom names the service -----------------
+
+
+@pytest.mark.parametrize(
+    ("question", "expected", "not_expected"),
+    [
+        # the 一窗通办 measure names 营业执照 and won; the guide's 八、办公时间 part names 周六
+        ("周六能去办营业执照不", "周六上午9:00-12:00", "一窗受理"),
+        # the 回访 line ("3个工作日内") shares 12345 and was quoted; the notice says it answers round the clock
+        ("12345晚上有人接不", "全天24小时人工服务", "回访"),
+    ],
+)
+def test_an_hours_question_gets_the_hours_line(
+    sample_search: tuple[Retriever, HybridIndex], question: str, expected: str, not_expected: str
+) -> None:
+    text = ask_as_typed(sample_search, question, "selector")
+    assert expected in text and not_expected not in text, text
+
+
+def test_a_how_long_question_gets_a_period_not_the_hours_line(sample_search: tuple[Retriever, HybridIndex]) -> None:
+    # the guide's 八、办公时间 part names 企业开办 and won; its 五、办理时限 says how long
+    text = ask_as_typed(sample_search, "开个公司要几天能办完", "selector")
+    assert "0.5个工作日" in text and "9:00" not in text, text
+
+
+@pytest.mark.parametrize(
+    ("question", "expected", "not_expected"),
+    [
+        # the loan's 30万 line shares every word but 去哪办
+        ("创业贷款去哪办", "人社综合窗口", "30万元"),
+    ],
+)
+def test_a_where_question_gets_a_place_to_go(
+    sample_search: tuple[Retriever, HybridIndex], question: str, expected: str, not_expected: str
+) -> None:
+    text = ask_as_typed(sample_search, question, "selector")
+    assert expected in text and not_expected not in text, text
+
+
+def test_the_reader_answers_a_where_question_with_the_window_not_the_body_taking_it(sample_kb: KnowledgeBase) -> None:
+    # 第二条 names the 住房保障服务中心 that takes applications: who, not where; BM25 alone does not reach the
+    # 第七条 that names the window, the reader's search does
+    answer = sample_kb.answer("保租房在哪申请")
+    assert answer.answered and "二楼C区" in answer.text and "主管部门" not in answer.text, answer.text
+
+
+def test_the_reader_answers_a_when_question_with_the_months_not_the_materials_list(sample_kb: KnowledgeBase) -> None:
+    # 第六条's list of documents shares 大学生创业补贴 and 申请; the months are in 第七条, on when to apply
+    answer = sample_kb.answer("大学生创业补贴几月份申请")
+    assert answer.answered and "3月、6月、9月、12月" in answer.text and "申请表" not in answer.text, answer.text
+
+
+def test_a_how_much_to_pay_question_gets_the_contribution_not_the_payment_limit(sample_kb: KnowledgeBase) -> None:
+    # the 解读's 25万 payment limit is an amount of the same scheme; the question asks what one pays in
+    answer = sample_kb.answer("农村合作医疗一年交多少钱")
+    assert answer.answered and "400元" in answer.text and "25万元" not in answer.text, answer.text
+
+
+def test_an_hours_question_outside_the_base_stays_refused(sample_search: tuple[Retriever, HybridIndex]) -> None:
+    # an hours line exists (the county's offices), but nothing in the base is about where to spend a weekend
+    assert ask_as_typed(sample_search, "周末去哪玩好", "selector") == ""

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.qtypes import QType, asking_words, gives, is_list_block, question_type, question_types, type_fit
+from knowledge.qtypes import (
+    ASKED,
+    QType,
+    asked_kind,
+    asking_words,
+    gives,
+    is_list_block,
+    question_type,
+    question_types,
+    type_fit,
+)
 
 
 @pytest.mark.parametrize(
@@ -109,3 +119,58 @@ def test_a_list_gives_a_materials_answer_only_when_it_names_documents() -> None:
 def test_no_text_gives_a_validity_answer_the_documents_label_does() -> None:
     amendment = "本决定自2025年4月1日起施行，原办法第八条同时修改。"
     assert type_fit(QType.VALIDITY, amendment) == 1.0 and not gives(QType.VALIDITY, amendment)
+
+
+KIND = {kind.name: kind for kind in ASKED}
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("周六能去办营业执照不", True),
+        ("12345晚上有人接不", True),
+        ("公积金中心几点上班", True),
+        ("礼拜天社保窗口开门吗", True),
+        ("上班族能交城乡居民医保不", False),  # a worker's 上班, not an opening time
+        ("养老补贴每个月几号发", False),  # a date, not hours
+    ],
+)
+def test_an_hours_question_names_a_day_a_part_of_the_day_or_the_opening(question: str, asks: bool) -> None:
+    assert KIND["hours"].asked_by(question) is asks
+
+
+def test_an_hours_line_states_clock_times_or_round_the_clock_service() -> None:
+    hours = KIND["hours"]
+    assert hours.stated_in("周六上午9:00-12:00企业开办专区提供延时服务。")
+    assert hours.stated_in("实行全天24小时人工服务，全年无休。")
+    assert not hours.stated_in("紧急诉求，承办单位在2小时内响应，24小时内办结。")  # a deadline
+
+
+def test_a_how_long_question_is_answered_by_a_period_and_a_year_is_none() -> None:
+    duration = KIND["duration"]
+    assert asked_kind("开个公司要几天能办完") is duration and asked_kind("临时身份证管多长时间") is duration
+    assert asked_kind("公积金中心几点上班") is KIND["hours"]
+    assert duration.stated_in("材料齐全、符合法定形式的，0.5个工作日内办结。") and duration.stated_in("有效期三个月")
+    assert not duration.stated_in("自2020年1月1日起施行") and not duration.stated_in("周一至周五 上午9:00-12:00")
+
+
+def test_a_where_question_is_answered_by_a_place_to_go_not_a_bodys_name() -> None:
+    where = KIND["where"]
+    assert where.asked_by("保租房在哪申请") and where.asked_by("创业贷款去哪办")
+    assert not where.asked_by("延长春节假期到哪天") and not where.asked_by("税费政策涉及到哪些关键点")
+    assert where.stated_in("青禾县政务服务中心二楼C区住房保障窗口") and where.stated_in("地址：青禾县农丰路23号")
+    assert not where.stated_in("县住房保障服务中心负责申请受理、资格审核和配租管理等具体工作。")
+
+
+def test_a_when_question_is_answered_by_a_date_or_a_recurring_day() -> None:
+    date = KIND["date"]
+    assert asked_kind("大学生创业补贴几月份申请") is date and asked_kind("耕地补贴啥时候报") is date
+    assert asked_kind("低保要公示几天") is KIND["duration"]
+    assert date.stated_in("每年3月、6月、9月、12月集中受理") and date.stated_in("每月10日前发放")
+    assert not date.stated_in("耕地地力保护补贴是国家重要的强农惠农政策。") and not date.stated_in("2026年补贴资金")
+
+
+def test_a_how_much_to_pay_question_is_answered_by_the_contribution() -> None:
+    paid = KIND["contribution"]
+    assert asked_kind("农村合作医疗一年交多少钱") is paid and not paid.asked_by("居民医保一年最多报多少钱")
+    assert paid.stated_in("个人缴费标准为每人每年400元") and not paid.stated_in("基本医疗保险年度最高支付限额为25万元")

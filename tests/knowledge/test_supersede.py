@@ -52,6 +52,16 @@ def test_an_expired_notice_without_replacement_is_recognised_with_nothing_in_for
     assert answer is not None and answer.passage is not None and answer.passage.doc_id == COVID_2022
 
 
+def test_a_measure_of_the_retired_rules_is_answered_by_what_the_rules_in_force_say_of_it(
+    sample_kb: KnowledgeBase,
+) -> None:
+    # "还是…不" about one measure (full interest subsidy), not the document: the repeal sentence says nothing of it
+    found, answer = check_question(sample_kb, "创业贷款还是全额贴息不")
+    assert found is not None and (found.old.id, found.reason) == (LOAN_2019, Reason.RANK)
+    assert answer is not None and answer.answered and "三分之二" in answer.text, answer
+    assert answer.passage is not None and answer.passage.citation.validity == Validity.CURRENT.value
+
+
 def test_an_amended_article_is_answered_from_its_amendment(sample_kb: KnowledgeBase) -> None:
     question = "保租房一次最多签几年"
     plain = sample_kb.answer(question)
