@@ -39,6 +39,11 @@ _LEAD_INS = re.compile(
 _PARTICLES = re.compile(r"[阿啊呀呢哈嘛吧哦噢喔呗啦咧嗯哇捏嘞]+(?=[\s，,。.？?！!~～]|$)")
 # spoken / dialect words → written Chinese, longest first (applied in this order)
 SPOKEN: tuple[tuple[str, str], ...] = (
+    # 管 of a card or a filing is how long it is valid ("临时身份证管多长时间"); of an office, what it takes on
+    # ("12345都管些啥事", "打官司的事12345管不"); 监管, 主管, 托管 … are other words
+    (r"(?<![监主掌保分托代看接统])管(?=多久|多长时间|几年|几个月|几天|多少年|多少天)", "有效期"),
+    (r"都?(?<![监主掌保分托代看接统])管(?:些|哪些)?(?:啥|什么)(?:事情|事儿|事)?", "受理哪些事项"),
+    (r"(?<![监主掌保分托代看接统])(?:管不管|管不(?=[\s，,。.？?！!]|$)|管吗)", "受理吗"),
     (r"咋个办|咋办|咋整|咋弄|咋搞|怎么整|怎么弄|怎么搞|怎么个办法", "怎么办"),
     (r"咋样|咋个样", "怎么样"),
     (r"咋个|咋", "怎么"),

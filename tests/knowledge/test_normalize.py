@@ -82,6 +82,15 @@ def test_spoken_place_and_newborn_words_take_the_documents_forms(normalizer: Que
     assert normalizer.normalize("新生娃咋上户口") == "新生儿怎么上户口"
 
 
+def test_guan_of_a_card_is_its_validity_and_of_an_office_what_it_takes_on(normalizer: QueryNormalizer) -> None:
+    assert normalizer.normalize("异地就医备案管多长时间") == "异地就医备案有效期多长时间"
+    assert normalizer.normalize("12345都管些啥事") == "12345受理哪些事项"
+    assert normalizer.normalize("打官司的事12345管不") == "打官司的事12345受理吗"
+    # 监管 and 主管 are words of their own
+    assert normalizer.normalize("食品安全谁监管吗") == "食品安全谁监管吗"
+    assert normalizer.normalize("保租房哪个部门主管多久了") == "保租房哪个部门主管多久了"
+
+
 def test_an_empty_rewrite_falls_back_to_the_question() -> None:
     assert QueryNormalizer().normalize("啊") == "啊"
 
