@@ -17,6 +17,7 @@ from pathlib import Path
 from .document import Answer, Chunk, Passage
 from .qtypes import (
     HEADED,
+    Asked,
     QType,
     asked_kind,
     asking_words,
@@ -214,17 +215,24 @@ _FITTING_SHARE = 0.7
 
 
 def typed_passages(
-    passages: list[Passage], qtype: QType, chunks_of: DocumentChunks | None, documents: int, fitting: bool = False
+    passages: list[Passage],
+    qtype: QType,
+    chunks_of: DocumentChunks | None,
+    documents: int,
+    fitting: bool = False,
+    kind: Asked | None = None,
 ) -> list[Passage]:
     """The retrieved passages, then the parts of the top ``documents`` documents whose heading asks what the
     question asks (``qtypes.heading_asks``), or with ``fitting`` for a time or place question whose text shows it
-    (``_FITTING``), and that retrieval did not return.
+    (``_FITTING``) or a part stating the narrow ``kind`` asked ("九、办公时间" for "公积金中心中午休息不"), and that
+    retrieval did not return.
 
     "低保要带啥材料" retrieves the guide by its 办理事项 part, which shares the question's words; the list is
     in its 所需材料 part. An added part scores as its document's best passage, so it competes on the text.
     """
+    stating = kind if fitting else None
     fitting = fitting and qtype in _FITTING
-    if chunks_of is None or (qtype not in HEADED and not fitting) or not documents:
+    if chunks_of is None or (qtype not in HEADED and not fitting and stating is None) or not documents:
         return passages
     best: dict[str, Passage] = {}
     for p in passages:
@@ -235,6 +243,7 @@ def typed_passages(
         for chunk in chunks_of(doc_id):
             candidate = Passage(chunk, top.citation, top.score)
             fits = fitting and type_fit(qtype, chunk.text) >= _FITTING_SHARE
+            fits = fits or (stating is not None and stating.stated_in(chunk.text))
             if chunk.id not in seen and (heading_asks(candidate, qtype) or fits):
                 added.append(candidate)
                 seen.add(chunk.id)
@@ -290,7 +299,8 @@ def read_candidates(
     from, and what ``knowledge.training`` trains the selector on, so that training reads as answering does."""
     if settings.type_weight or learned:
         qtype = asked_type(question, asked)
-        passages = typed_passages(passages, qtype, chunks_of, settings.typed_documents, fitting=learned)
+        kind = asked_kind(asked or question)
+        passages = typed_passages(passages, qtype, chunks_of, settings.typed_documents, fitting=learned, kind=kind)
     context, asks_list = span_context(question, passages, idf, settings, following, learned=learned, asked=asked)
     return passages, context, hand_scores(context, settings, asks_list, passages)
 

@@ -391,6 +391,12 @@ def test_a_how_much_to_pay_question_gets_the_contribution_not_the_payment_limit(
     assert answer.answered and "400元" in answer.text and "25万元" not in answer.text, answer.text
 
 
+def test_the_reader_reads_the_part_stating_the_hours_that_retrieval_missed(sample_kb: KnowledgeBase) -> None:
+    # the guide's 八、办理地点 and 十、咨询电话 share 公积金 and 中心; its 九、办公时间 says when it breaks for lunch
+    answer = sample_kb.answer("公积金中心中午休息不")
+    assert answer.answered and "上午8:30-11:30" in answer.text, answer.text
+
+
 def test_an_hours_question_outside_the_base_stays_refused(sample_search: tuple[Retriever, HybridIndex]) -> None:
     # an hours line exists (the county's offices), but nothing in the base is about where to spend a weekend
     assert ask_as_typed(sample_search, "周末去哪玩好", "selector") == ""
