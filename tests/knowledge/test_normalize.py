@@ -156,9 +156,13 @@ def test_a_knowledge_managers_own_entry_finds_the_document(sample_kb: KnowledgeB
     }
 
 
-def test_the_dense_model_weighs_more_when_the_words_do_not_match(sample_kb: KnowledgeBase) -> None:
+def test_the_dense_model_weighs_more_when_the_words_do_not_match(
+    sample_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
     retriever = sample_kb.retriever()
-    retriever.mismatch_dense_weight = 0.5  # off by default (POLICY_RETRIEVAL__MISMATCH_DENSE_WEIGHT = dense weight)
+    # off by default (POLICY_RETRIEVAL__MISMATCH_DENSE_WEIGHT = dense weight); undone after the test, since the
+    # session's sample knowledge base serves the tests after this one
+    monkeypatch.setattr(retriever, "mismatch_dense_weight", 0.5)
     assert retriever.mismatch_dense_weight > retriever.dense_weight
     formal = "失业保险金每月能领多少"
     bm25 = retriever.index.search_bm25(retriever.tokenizer(formal), 5)
