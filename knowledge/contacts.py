@@ -10,6 +10,7 @@ from .clarify import label, naming_words
 from .departments import department_of
 from .document import Answer, Citation, Document, Kind, Passage
 from .privacy import find_phones
+from .qtypes import ASKED
 from .reader import KnowledgeReader
 from .retrieval import Filters
 from .spans import break_fields
@@ -32,6 +33,7 @@ ASPECT_WORDS = {
 ASPECT_MARKERS = {"address": ("地址", "位于", "地点"), "hours": ("办公时间", "周一至周五", "工作日")}
 # 12345-style service lines: published numbers, not personal ones, so knowledge.privacy does not find them
 SERVICE_LINE = re.compile(r"(?<!\d)123\d{2}(?!\d)")
+_HOURS = next(kind for kind in ASKED if kind.name == "hours")
 
 
 @dataclass(frozen=True)
@@ -75,8 +77,11 @@ def contact_query(documents: Mapping[str, Document], question: str, current_doc_
 
 
 def asked_aspects(question: str) -> list[str]:
-    """Which of phone, address and office hours the question asks for (all three when it says none)."""
+    """Which of phone, address and office hours the question asks for (all three when it says none); an hours
+    question in any of qtypes' words ("12345晚上有人接不") asks for the hours."""
     asked = [aspect for aspect, words in ASPECT_WORDS.items() if any(word in question for word in words)]
+    if "hours" not in asked and _HOURS.asked_by(question):
+        asked.append("hours")
     return asked or list(ASPECT_WORDS)
 
 
@@ -85,6 +90,8 @@ def covers(passage: Passage, aspect: str) -> bool:
     text = " ".join((*passage.chunk.heading_path, passage.chunk.text))
     if aspect == "phone":
         return bool(find_phones(text)) or SERVICE_LINE.search(text) is not None
+    if aspect == "hours" and _HOURS.stated_in(text):  # "12345（24小时人工服务）" states hours with no 办公时间
+        return True
     return any(marker in text for marker in ASPECT_MARKERS[aspect])
 
 
@@ -93,8 +100,13 @@ def best_passage(answer: Answer, question: str, department: str) -> Passage:
     aspects = asked_aspects(question)
 
     def fit(passage: Passage) -> int:
-        named = bool(department) and department in " ".join(passage.chunk.heading_path)
-        return sum(covers(passage, aspect) for aspect in aspects) + int(named)
+        heading = " ".join(passage.chunk.heading_path)
+        named = bool(department) and department in heading
+        # an entry titled with the service line the question names ("十三、县12345…工作中心" for "12345晚上有人接不")
+        # over the directory's preamble, which gives the usual hours and mentions the hotline too; other words of
+        # the question in a heading (申请 in "四、申请材料") say nothing of whose entry it is
+        titled = any(line in heading for line in SERVICE_LINE.findall(question))
+        return sum(covers(passage, aspect) for aspect in aspects) + int(named) + int(titled)
 
     best = max(answer.passages, key=fit, default=answer.passage)  # max keeps the first of equals: the best ranked
     assert best is not None

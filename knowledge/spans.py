@@ -34,8 +34,8 @@ _HEADING_LINE = re.compile(r"^[^。；！？!?;]{2,40}$")
 # the labelled fields of a contact entry, which the chunker runs together ("地址：…号咨询电话：0631-…"); longest
 # first, so 咨询电话 is found before the 电话 inside it
 _FIELD_LABELS = sorted(
-    "地址 办公地址 办事地址 办理地点 受理地点 地点 咨询电话 联系电话 投诉电话 监督举报电话 服务热线 电话 传真 邮箱 "
-    "网址 办公时间 工作时间 受理时间 服务时间 主要事项 联系人 邮编".split(),
+    "地址 办公地址 办事地址 办理地点 受理地点 地点 咨询电话 联系电话 服务电话 办公电话 投诉电话 监督举报电话 服务热线 "
+    "电话 传真 邮箱 网址 办公时间 工作时间 受理时间 服务时间 主要事项 联系人 邮编".split(),
     key=len,
     reverse=True,
 )

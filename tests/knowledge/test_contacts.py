@@ -81,6 +81,15 @@ def test_a_department_named_in_the_question_overrides_the_current_one(sample_kb:
     assert hours is not None and hours.entry is not None and "8:30-11:30" in hours.entry.details
 
 
+def test_an_hours_question_about_the_hotline_gets_its_entry_not_the_directorys_preamble(
+    sample_kb: KnowledgeBase,
+) -> None:
+    # the preamble gives the usual office hours and mentions 12345 too; the entry titled 12345 says round the clock
+    search = find_contact(sample_kb, "12345晚上有人接不")
+    assert search is not None and search.entry is not None and "12345" in search.entry.heading
+    assert "服务电话：12345（24小时人工服务）；办公电话0631-5201234" in search.entry.details.splitlines()
+
+
 def test_nothing_is_searched_without_a_question_or_a_current_document(sample_kb: KnowledgeBase) -> None:
     assert find_contact(sample_kb, "", "") is None
 
