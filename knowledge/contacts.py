@@ -10,7 +10,7 @@ from .clarify import label, naming_words
 from .departments import department_of
 from .document import Answer, Citation, Document, Kind, Passage
 from .privacy import find_phones
-from .qtypes import ASKED
+from .qtypes import HOURS
 from .reader import KnowledgeReader
 from .retrieval import Filters
 from .spans import break_fields
@@ -33,7 +33,6 @@ ASPECT_WORDS = {
 ASPECT_MARKERS = {"address": ("地址", "位于", "地点"), "hours": ("办公时间", "周一至周五", "工作日")}
 # 12345-style service lines: published numbers, not personal ones, so knowledge.privacy does not find them
 SERVICE_LINE = re.compile(r"(?<!\d)123\d{2}(?!\d)")
-_HOURS = next(kind for kind in ASKED if kind.name == "hours")
 
 
 @dataclass(frozen=True)
@@ -80,7 +79,7 @@ def asked_aspects(question: str) -> list[str]:
     """Which of phone, address and office hours the question asks for (all three when it says none); an hours
     question in any of qtypes' words ("12345晚上有人接不") asks for the hours."""
     asked = [aspect for aspect, words in ASPECT_WORDS.items() if any(word in question for word in words)]
-    if "hours" not in asked and _HOURS.asked_by(question):
+    if "hours" not in asked and HOURS.asked_by(question):
         asked.append("hours")
     return asked or list(ASPECT_WORDS)
 
@@ -90,7 +89,7 @@ def covers(passage: Passage, aspect: str) -> bool:
     text = " ".join((*passage.chunk.heading_path, passage.chunk.text))
     if aspect == "phone":
         return bool(find_phones(text)) or SERVICE_LINE.search(text) is not None
-    if aspect == "hours" and _HOURS.stated_in(text):  # "12345（24小时人工服务）" states hours with no 办公时间
+    if aspect == "hours" and HOURS.stated_in(text):  # "12345（24小时人工服务）" states hours with no 办公时间
         return True
     return any(marker in text for marker in ASPECT_MARKERS[aspect])
 

@@ -144,21 +144,22 @@ class Asked:
         return bool(self.states.search(text))
 
 
-ASKED: tuple[Asked, ...] = (
-    # when a service is open: a day, a part of the day, the opening itself; a worker's 上班 is none. "24小时内办结"
-    # is a deadline, not service round the clock
-    Asked(
-        "hours",
-        re.compile(
-            r"(?:周|星期|礼拜)[一二三四五六日天末]|周末|双休|节假日|晚上|夜里|夜间|半夜|中午|午休|早上|"
-            r"几点|上班|下班|开门|关门|办公时间|工作时间|营业时间|服务时间|有人接|接听"
-        ),
-        re.compile(
-            r"\d{1,2}\s*[:：]\s*\d{2}|全天|24小时(?:人工|服务|值班|在线|受理|接听|开放|营业)|全年无休|"
-            r"节假日(?:照常|不休)|7\s*[×xX*]\s*24"
-        ),
-        re.compile(r"上班族|上班的人|去上班|上下班途中"),
+# when a service is open: a day, a part of the day, the opening itself; a worker's 上班 is none. "24小时内办结" is a
+# deadline, not service round the clock (knowledge.contacts asks this kind too)
+HOURS = Asked(
+    "hours",
+    re.compile(
+        r"(?:周|星期|礼拜)[一二三四五六日天末]|周末|双休|节假日|晚上|夜里|夜间|半夜|中午|午休|早上|"
+        r"几点|上班|下班|开门|关门|办公时间|工作时间|营业时间|服务时间|有人接|接听"
     ),
+    re.compile(
+        r"\d{1,2}\s*[:：]\s*\d{2}|全天|24小时(?:人工|服务|值班|在线|受理|接听|开放|营业)|全年无休|"
+        r"节假日(?:照常|不休)|7\s*[×xX*]\s*24"
+    ),
+    re.compile(r"上班族|上班的人|去上班|上下班途中"),
+)
+ASKED: tuple[Asked, ...] = (
+    HOURS,
     # how long ("0.5个工作日内办结", "有效期三个月"); a year (2020年) is no period
     Asked(
         "duration",

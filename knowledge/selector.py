@@ -21,7 +21,6 @@ import numpy as np
 
 from .qtypes import QType, asks_the_same, heading_asks, type_fit
 from .spans import (
-    Span,
     SpanContext,
     covered,
     fold,
@@ -193,14 +192,6 @@ class Selector:
     def scores(self, features: np.ndarray) -> np.ndarray:
         """The log-odds that each span holds the answer."""
         return ((features - self.mean) / self.scale) @ self.weights + self.intercept
-
-    def choose(
-        self, context: SpanContext, overlap: float, hand: Sequence[float | None] | None = None
-    ) -> Span | None:
-        """The best-scoring candidate span; None when there is none. ``hand``: as for ``span_features``."""
-        if not context.spans:
-            return None
-        return context.spans[int(np.argmax(self.scores(span_features(context, overlap, hand))))]
 
     def to_json(self) -> str:
         data = {

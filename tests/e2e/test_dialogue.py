@@ -174,6 +174,17 @@ def test_a_colloquial_question_is_answered(citizen: Citizen) -> None:
     assert reply.answered and "1710元" in reply.text, describe(reply)
 
 
+def test_a_spoken_hours_question_about_the_hotline_gets_its_round_the_clock_entry(citizen: Citizen) -> None:
+    # 晚上 and 有人 made it a greeting; then the contact reply quoted the directory's preamble
+    reply = citizen.say("12345晚上有人接不")
+    assert reply.answered and "服务电话：12345（24小时人工服务）" in reply.text, describe(reply)
+
+
+def test_a_measure_of_retired_rules_is_answered_by_the_rules_in_force(citizen: Citizen) -> None:
+    reply = citizen.say("创业贷款还是全额贴息不")
+    assert reply.answered and "已废止" in reply.text and "三分之二" in reply.text, describe(reply)
+
+
 def test_validity_of_the_policy_just_quoted(citizen: Citizen) -> None:
     first = citizen.say("耕地地力保护补贴每亩多少钱")
     assert first.answered and "118元" in first.text, describe(first)
