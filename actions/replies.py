@@ -170,7 +170,8 @@ def no_interpretation_text(policy: Document) -> str:
 def contact_text(heading: str, details: str, citation: Citation) -> str:
     lines = [f"{heading}：" if heading else "联系方式：", details]
     lines += source_lines(citation)
-    lines.append(f"不清楚找哪个部门的，可拨打{hotline()}。")
+    if _Wording.service.hotline_number not in f"{heading}{details}":  # the hotline's own entry needs no pointer to it
+        lines.append(f"不清楚找哪个部门的，可拨打{hotline()}。")
     return "\n".join(lines)
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from actions import replies
+from knowledge.document import Citation
 from knowledge.settings import ServiceSettings
 
 
@@ -31,3 +32,13 @@ def test_replies_name_the_configured_hotline(other_county: ServiceSettings) -> N
     ]
     for text in texts:
         assert "96345市民服务热线" in text and "12345" not in text, text
+
+
+def test_a_contact_reply_points_to_the_hotline_unless_it_is_the_hotlines_own_entry() -> None:
+    citation = Citation(
+        "qh-guide-contact-directory", "一览表", "service_guide", "", "县政府办公室", "2026-01-06", "现行有效", ""
+    )
+    office = replies.contact_text("四、县民政局", "咨询电话：0631-5231102", citation)
+    assert office.endswith("不清楚找哪个部门的，可拨打12345政务服务便民热线。")
+    own = replies.contact_text("十三、县12345政务服务便民热线工作中心", "服务电话：12345（24小时人工服务）", citation)
+    assert "不清楚找哪个部门的" not in own and "服务电话：12345（24小时人工服务）" in own
