@@ -127,6 +127,8 @@ def test_a_bad_configured_table_stops_the_reader_naming_the_file(sample_kb: Know
         # 备按: a typo; 咋办 asks for the steps, which the guide's 办理流程 part lists
         ("异地就医备按咋办", "国家医保服务平台", ("qh-guide-medical-insurance-offsite-filing",)),
         ("低宝一个月给多少钱", "860元", tuple(f"qh-{k}-minimum-living-assistance-2025" for k in ("policy", "interp"))),
+        # 吃低保 and 有辆车 are how people say 享受低保 and 机动车辆: without them the reporting duty was quoted
+        ("家里有辆车能吃低保不", "机动车辆", tuple(f"qh-{k}-minimum-living-assistance-2025" for k in ("policy", "interp"))),
     ],
 )
 def test_the_issues_colloquial_questions_are_answered_from_the_sample(
