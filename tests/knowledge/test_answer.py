@@ -384,3 +384,16 @@ def test_the_reader_reads_the_part_stating_the_hours_that_retrieval_missed(sampl
 def test_an_hours_question_outside_the_base_stays_refused(sample_search: tuple[Retriever, HybridIndex]) -> None:
     # an hours line exists (the county's offices), but nothing in the base is about where to spend a weekend
     assert ask_as_typed(sample_search, "周末去哪玩好", "selector") == ""
+
+
+def test_a_which_question_gets_what_is_done_not_what_is_excluded(sample_kb: KnowledgeBase) -> None:
+    # "（二）不予受理事项" holds 受理事项 word for word; it lists what the hotline does not take
+    answer = sample_kb.answer("12345都管些啥事")
+    assert answer.answered and "咨询、求助、投诉、举报" in answer.text, answer.text
+    assert not answer.text.startswith("（二）不予受理"), answer.text
+
+
+def test_a_whether_question_may_be_answered_by_what_is_excluded(sample_kb: KnowledgeBase) -> None:
+    # whether the hotline takes a lawsuit: the answer is the part saying what it does not take
+    answer = sample_kb.answer("打官司的事12345管不")
+    assert answer.answered and "不予受理" in answer.text and "诉讼" in answer.text, answer.text

@@ -117,6 +117,9 @@ def test_a_bad_configured_table_stops_the_reader_naming_the_file(sample_kb: Know
         build_snapshot(settings, sample_kb.embedder, sample_kb.index, sample_kb.documents())
 
 
+LOW_INCOME = tuple(f"qh-{k}-minimum-living-assistance-2025" for k in ("policy", "interp"))
+
+
 @pytest.mark.parametrize(
     ("question", "expected", "doc_ids"),
     [
@@ -126,9 +129,9 @@ def test_a_bad_configured_table_stops_the_reader_naming_the_file(sample_kb: Know
         ("身份证丢了 过两天就要坐高铁咋办", "临时居民身份证", ("qh-faq-household-registration",)),
         # 备按: a typo; 咋办 asks for the steps, which the guide's 办理流程 part lists
         ("异地就医备按咋办", "国家医保服务平台", ("qh-guide-medical-insurance-offsite-filing",)),
-        ("低宝一个月给多少钱", "860元", tuple(f"qh-{k}-minimum-living-assistance-2025" for k in ("policy", "interp"))),
+        ("低宝一个月给多少钱", "860元", LOW_INCOME),
         # 吃低保 and 有辆车 are how people say 享受低保 and 机动车辆: without them the reporting duty was quoted
-        ("家里有辆车能吃低保不", "机动车辆", tuple(f"qh-{k}-minimum-living-assistance-2025" for k in ("policy", "interp"))),
+        ("家里有辆车能吃低保不", "机动车辆", LOW_INCOME),
     ],
 )
 def test_the_issues_colloquial_questions_are_answered_from_the_sample(

@@ -27,6 +27,8 @@ from knowledge.qtypes import (
         ("创业担保贷款最高能贷多少", QType.AMOUNT),
         ("高龄津贴的标准是多少", QType.AMOUNT),
         ("城乡居民医保每年交多少钱", QType.AMOUNT),
+        ("低保金是怎么计算的？", QType.AMOUNT),  # how an amount is worked out, not the steps to apply
+        ("失业金怎么算", QType.AMOUNT),
         ("县政务服务中心几点上班", QType.TIME),
         ("网上登记什么时候开始", QType.TIME),
         ("几天能办下来", QType.TIME),
