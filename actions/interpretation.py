@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from knowledge.chunking import opens_question
 from knowledge.clarify import label, naming_words
 from knowledge.document import Citation, Document, Kind
 from knowledge.reader import KnowledgeReader
@@ -23,11 +24,11 @@ INTERPRETATION_WORDS = frozenset(
 def excerpt(body: str) -> str:
     """The opening of a body, about two short paragraphs or 问/答 pairs, cut only where a new one begins."""
     lines = [line.strip() for line in body.splitlines() if line.strip()]
-    questions_and_answers = bool(lines) and lines[0].startswith("问")
+    questions_and_answers = bool(lines) and opens_question(lines[0])
     kept: list[str] = []
     size = 0
     for line in lines:
-        starts_unit = not questions_and_answers or line.startswith("问")
+        starts_unit = not questions_and_answers or opens_question(line)
         if kept and starts_unit and size >= EXCERPT_MIN_CHARS:
             break
         kept.append(line)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .document import Chunk, Document
+from .document import QA_MARK, Chunk, Document
 from .text import split_sentences
 
 # bump when chunk boundaries or texts change: an index chunked by another version is refused until reindexed
@@ -81,13 +81,18 @@ def _paragraphs(body: str) -> list[str]:
     return [p.strip() for p in text.splitlines() if p.strip()]
 
 
+def opens_question(paragraph: str) -> bool:
+    """Whether a paragraph of a source text opens a Q&A pair's question (问：, 問：, Q:, 提问：)."""
+    return bool(_QUESTION.match(paragraph))
+
+
 def _qa_pairs(paragraphs: list[str]) -> list[tuple[str, str]] | None:
     """Question–answer pairs when the text is written 问：…/答：…, else None."""
-    if sum(1 for p in paragraphs if _QUESTION.match(p)) < 1 or not any(_ANSWER.match(p) for p in paragraphs):
+    if not any(opens_question(p) for p in paragraphs) or not any(_ANSWER.match(p) for p in paragraphs):
         return None
     pairs: list[tuple[str, list[str]]] = []
     for paragraph in paragraphs:
-        if _QUESTION.match(paragraph):
+        if opens_question(paragraph):
             pairs.append((_QUESTION.sub("", paragraph), []))
         elif pairs:
             pairs[-1][1].append(_ANSWER.sub("", paragraph))
@@ -185,7 +190,7 @@ def chunk_document(doc: Document, chunk_chars: int = 300) -> list[Chunk]:
     if pairs:
         for question, answer in pairs:
             for part in _pack([s for paragraph in answer.splitlines() for s in _lines(paragraph)], chunk_chars * 3):
-                pieces.append(((question,), f"问：{question}\n答：{part}"))
+                pieces.append(((question,), f"{QA_MARK}{question}\n答：{part}"))
     else:
         pieces = _pack_sections(_sections(paragraphs), chunk_chars)
     return [

@@ -111,6 +111,9 @@ class Document:
         return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
 
 
+QA_MARK = "问："  # how the chunker opens a Q&A pair's chunk, before its question
+
+
 @dataclass(frozen=True)
 class Chunk:
     """A retrievable piece of a document, carrying its title and heading path."""
@@ -126,6 +129,12 @@ class Chunk:
     def make_id(doc_id: str, position: int) -> str:
         """Stable id: the same document always yields the same chunk ids."""
         return f"{doc_id}#{position}"
+
+    @property
+    def is_qa_pair(self) -> bool:
+        """Whether the chunk is (part of) a Q&A pair: the chunker writes it "问：…\n答：…" under its question
+        (``QA_MARK``), whatever prefix the source used (問：, Q:, 提问：); a paragraph opening "问题…" is none."""
+        return bool(self.heading_path) and self.text.startswith(QA_MARK)
 
     @property
     def indexed_text(self) -> str:

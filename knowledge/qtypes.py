@@ -301,7 +301,7 @@ _HEADING_PATTERNS: dict[QType, re.Pattern[str]] = {
 
 def is_faq(passage: Passage) -> bool:
     """Whether the passage is a Q&A pair (the chunker writes it "问：…\n答：…", its question as its heading)."""
-    return bool(passage.chunk.heading_path) and passage.chunk.text.startswith("问")
+    return passage.chunk.is_qa_pair
 
 
 def heading_asks(passage: Passage, qtype: QType) -> bool:

@@ -108,7 +108,7 @@ def break_fields(line: str) -> str:
 
 def _sentences_of(text: str, own: bool, skip_question: bool) -> list[Sentence]:
     lines = text.splitlines()
-    if skip_question and lines and lines[0].startswith("问"):
+    if skip_question and lines:
         lines = lines[1:]  # a Q&A chunk: the answer is what follows the question
     out = []
     for line in lines:
@@ -124,9 +124,9 @@ def _sentences_of(text: str, own: bool, skip_question: bool) -> list[Sentence]:
 
 def passage_sentences(passage: Passage, following: NextChunk | None) -> list[Sentence]:
     """The passage's own sentences, then those of the next chunk of the same document (not a new Q&A pair)."""
-    own = _sentences_of(passage.chunk.text, True, True)
+    own = _sentences_of(passage.chunk.text, True, passage.chunk.is_qa_pair)
     nxt = following(passage.chunk) if following else None
-    if nxt is None or nxt.doc_id != passage.doc_id or nxt.text.startswith("问"):
+    if nxt is None or nxt.doc_id != passage.doc_id or nxt.is_qa_pair:
         return own
     after = _sentences_of(nxt.text, False, False)
     if after and nxt.heading_path != passage.chunk.heading_path:

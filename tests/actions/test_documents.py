@@ -110,6 +110,13 @@ def test_excerpt_cuts_between_question_and_answer_pairs() -> None:
     assert excerpt(body).splitlines() == body.splitlines()[:4]
 
 
+@pytest.mark.parametrize("mark", ["问：", "問：", "Q:", "提问："])
+def test_excerpt_keeps_an_answer_whole_whatever_the_question_prefix(mark: str) -> None:
+    # a Taipei FAQ writes 問：, others Q: or 提问：; an answer's second paragraph is no place to cut
+    body = f"{mark}第一个问题？\n答：" + "甲" * 130 + "\n另有补充说明。\n" + f"{mark}第二个问题？\n答：乙。"
+    assert excerpt(body).splitlines() == body.splitlines()[:3]
+
+
 def test_contact_of_the_current_department(knowledge: KnowledgeProvider) -> None:
     result = run(ActionAnswerContact(knowledge), tracker("电话是多少", "ask_contact", slots={"current_doc_id": RURAL}))
     assert "县农业农村局" in result.text and "0631-5223318" in result.text and "农丰路23号" in result.text

@@ -9,6 +9,7 @@ import pytest
 
 from knowledge.answer import ExtractionSettings, extract_answer
 from knowledge.base import KnowledgeBase
+from knowledge.chunking import chunk_document
 from knowledge.coverage import Coverage
 from knowledge.document import Chunk, Citation, Document, Passage
 from knowledge.index import HybridIndex
@@ -16,6 +17,7 @@ from knowledge.normalize import load_synonyms
 from knowledge.parsers import parse_file
 from knowledge.retrieval import Retriever, Vocabulary
 from knowledge.settings import Settings
+from knowledge.spans import passage_sentences
 from knowledge.training import lexical_retriever
 
 TITLE = "重庆市税务局发布非接触式网上办税清单"
@@ -397,3 +399,12 @@ def test_a_whether_question_may_be_answered_by_what_is_excluded(sample_kb: Knowl
     # whether the hotline takes a lawsuit: the answer is the part saying what it does not take
     answer = sample_kb.answer("打官司的事12345管不")
     assert answer.answered and "不予受理" in answer.text and "诉讼" in answer.text, answer.text
+
+
+def test_a_paragraph_opening_with_wenti_is_quoted_not_taken_for_a_pairs_question() -> None:
+    # only the chunker's "问：" opens a Q&A pair; before, any chunk opening with 问 lost its first line
+    body = "问题线索由县信访局统一受理，并在3个工作日内转交有关部门办理。\n办理结果书面告知反映人。"
+    chunk = chunk_document(Document(id="d", title="青禾县信访事项办理规定", body=body))[0]
+    assert chunk.text.startswith("问题线索") and not chunk.is_qa_pair
+    sentences = passage_sentences(Passage(chunk, Citation.of(Document(id="d", title="t", body=body)), 1.0), None)
+    assert any("3个工作日内转交" in s.text for s in sentences), [s.text for s in sentences]
