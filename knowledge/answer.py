@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import takewhile
 from pathlib import Path
 
 from .document import Answer, Chunk, Passage
@@ -74,6 +75,9 @@ class ExtractionSettings:
     """
 
     passages: int = 1
+    # a passage scoring within this share of the top one is read as if it were the top one: retrieval scores
+    # that close are noise (the dense model's last digits differ between CPUs), not evidence
+    tie_share: float = 0.005
     max_chars: int = 200
     start_weight: float = 1.0  # the window's first sentence should itself match the question
     prior_weight: float = 0.3  # how much a passage's retrieval score counts when reading several
@@ -164,6 +168,7 @@ def hand_scores(
     pairs = [title_pairs(p) for p in passages[: len(context.sentences)]]
     heading_cover = [heading_match(context, p) for p in passages[: len(pairs)]]
     asked = [asked_by(context, p) for p in passages[: len(pairs)]]  # once a passage, not once a span
+    tied = tied_passages(passages, settings.tie_share)
     for span in context.spans:
         sentences = context.sentences[span.passage]
         first = sentences[span.start]
@@ -177,7 +182,7 @@ def hand_scores(
         fits = (
             bool(settings.typed_documents) and context.qtype is QType.PLACE and type_fit(QType.PLACE, first.text) >= 1
         )
-        if span.passage >= settings.passages and not (listing or same or fits):
+        if span.passage >= max(settings.passages, tied) and not (listing or same or fits):
             scores.append(None)  # beyond the passages read for every question, only lists and typed parts count
             continue
         if span.is_list and not (asks_list or wants_list(context.qtype)):
@@ -257,6 +262,12 @@ def asked_type(question: str, asked: str = "") -> QType:
     return qtype if qtype is not QType.OTHER else question_type(question)
 
 
+def tied_passages(passages: Sequence[Passage], share: float) -> int:
+    """How many passages, from the top, score within ``share`` of the top one (0 without passages)."""
+    top = passages[0].score if passages else 0.0
+    return sum(1 for _ in takewhile(lambda p: top > 0 and p.score >= (1 - share) * top, passages))
+
+
 def span_context(
     question: str,
     passages: list[Passage],
@@ -274,6 +285,7 @@ def span_context(
     typed = settings.type_weight > 0 or learned  # type_weight 0: the extraction as it was before question types
     asks_list = bool(_LIST_QUESTION.search(normalize(question))) or (typed and qtype is QType.MATERIALS)
     read = max(settings.passages, settings.list_passages if asks_list or (typed and qtype is not QType.OTHER) else 0)
+    read = max(read, tied_passages(passages, settings.tie_share))
     if learned:
         read = max(read, settings.selector_passages)
     if typed and qtype is not QType.OTHER:

@@ -408,3 +408,16 @@ def test_a_paragraph_opening_with_wenti_is_quoted_not_taken_for_a_pairs_question
     assert chunk.text.startswith("问题线索") and not chunk.is_qa_pair
     sentences = passage_sentences(Passage(chunk, Citation.of(Document(id="d", title="t", body=body)), 1.0), None)
     assert any("3个工作日内转交" in s.text for s in sentences), [s.text for s in sentences]
+
+
+@pytest.mark.parametrize(("second", "read"), [(0.999, True), (0.9, False)])
+def test_a_passage_scoring_all_but_the_same_as_the_top_is_read_by_the_hand_weights(second: float, read: bool) -> None:
+    # retrieval scores 0.1% apart are noise (the dense model's last digits differ between CPUs): the hand-weighted
+    # extraction reads both passages and quotes the one that answers; a clearly lower one stays unread
+    term = "第七条 个人创业担保贷款期限最长不超过3年，到期确需延长的，可展期1次，展期期间不予贴息。"
+    subsidy = "个人创业担保贷款的利息由财政按贷款实际利率的三分之二给予贴息，借款人承担其余三分之一。"
+    first, other = passage(term), passage(subsidy)
+    other = Passage(Chunk("d#1", "d", 1, subsidy, TITLE), other.citation, second)
+    settings = ExtractionSettings(selector_path=None)
+    answer = extract_answer("创业担保贷款的利息由谁承担", [first, other], lambda _: 1.0, settings)
+    assert ("三分之二" in answer.text) is read, answer.text
