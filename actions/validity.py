@@ -60,10 +60,15 @@ def names_document(kb: KnowledgeReader, question: str) -> bool:
 
 
 def document_asked_about(kb: KnowledgeReader, turn: Turn) -> tuple[Document | None, float]:
-    """The document the question names when it names one the current document is not, else the current one."""
+    """The document the question names when it names one the current document is not, else the current one;
+    with no current document, the one whose text answers the question ("水电气欠费不停供的政策还执行不" names no
+    title word, but only the 2022 relief notice speaks of 欠费不停供)."""
     docs = kb.documents()
     current = docs.get(turn.current_doc_id)
     words = naming_words(turn.text, (identity(doc) for doc in docs.values()), VALIDITY_WORDS)
+    if not words and current is None:
+        # no title word, no document in the conversation: the words of a measure some document speaks of
+        words = naming_words(turn.text, (doc.body for doc in docs.values()), VALIDITY_WORDS)
     named = named_document(kb, turn.text) if words else None
     if named is not None and (
         current is None or any(w in identity(named[0]) and w not in identity(current) for w in words)

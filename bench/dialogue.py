@@ -1,6 +1,6 @@
 """Dialogue benchmark over Rasa's REST channel: latency per turn, and how often the bot's reply holds the gold answer.
 
-    .venv/bin/python bench/dialogue.py --spawn [--skip-ncp] [--limit N] [--rounds R] [--colloquial]
+    .venv/bin/python bench/dialogue.py --spawn [--skip-ncp] [--limit N] [--rounds R] [--colloquial [--misses]]
     .venv/bin/python bench/dialogue.py --rasa-url http://127.0.0.1:5005 [--kb DIR]
 
 ``--spawn`` starts the real action server and Rasa server (tests/servers.py) twice: over a copy of the
@@ -144,9 +144,12 @@ def ask_questions(
     return turns, result
 
 
-def ask_colloquial(rasa_url: str, rows: Sequence[Row]) -> dict[str, dict[str, float]]:
+def ask_colloquial(
+    rasa_url: str, rows: Sequence[Row], misses: list[str] | None = None
+) -> dict[str, dict[str, float]]:
     """The sample county's colloquial questions through Rasa, each as a new citizen, judged per split
-    like bench/colloquial.py: right, wrongful refusal, and refusals of the rows expecting none."""
+    like bench/colloquial.py: right, wrongful refusal, and refusals of the rows expecting none; ``misses``
+    collects a line for each tune row not judged as it should be (the held rows stay unread)."""
     tally: dict[str, Counter[str]] = {}
     with httpx.Client(base_url=rasa_url, timeout=TIMEOUT_S) as client:
         for row in rows:
@@ -162,6 +165,11 @@ def ask_colloquial(rasa_url: str, rows: Sequence[Row]) -> dict[str, dict[str, fl
             else:
                 verdict = "right" if all(e in reply.text for e in row.expect) else "wrong"
             tally.setdefault(f"{row.split} {row.group}", Counter())[verdict] += 1
+            expected = "right" if row.expect else "refused"
+            if misses is not None and row.split == "tune" and verdict != expected:
+                first = reply.text.replace("\n", " / ")[:100]
+                expect = list(row.expect)
+                misses.append(f"  {verdict:8s} {row.id} [{row.split}] {row.question} | expect {expect} | {first}")
     out = {}
     for key, counts in sorted(tally.items()):
         n = sum(counts.values())
@@ -298,6 +306,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2, help="times the sample conversations are played")
     parser.add_argument("--json", action="store_true", help="print rows as JSON lines instead of a table")
     parser.add_argument("--colloquial", action="store_true", help="also the sample's colloquial questions")
+    parser.add_argument("--misses", action="store_true", help="with --colloquial: list the tune rows not right")
     args = parser.parse_args()
     if args.limit < 0 or args.rounds < 1:
         parser.error("--limit must be ≥ 0 and --rounds ≥ 1")
@@ -311,15 +320,17 @@ def main() -> int:
 
     rows = []
     colloquial = [r for r in load_rows() if r.corpus == "sample"] if args.colloquial else []
+    misses: list[str] | None = [] if args.misses else None
     if args.spawn:
         with spawned(sample_kb()) as rasa_url:
             rows.append(row("sample", converse(rasa_url, CONVERSATIONS, args.rounds)))
-            measured = ask_colloquial(rasa_url, colloquial) if colloquial else {}
+            measured = ask_colloquial(rasa_url, colloquial, misses) if colloquial else {}
     else:
         rows.append(row("running server", converse(args.rasa_url, CONVERSATIONS, args.rounds)))
-        measured = ask_colloquial(args.rasa_url, colloquial) if colloquial else {}
+        measured = ask_colloquial(args.rasa_url, colloquial, misses) if colloquial else {}
     for key, values in measured.items():
         print(f"colloquial sample through Rasa | {key} | {json.dumps(values, ensure_ascii=False)}")
+    print("\n".join(misses or []))
     if run_ncp:
         questions = load_questions(QUESTIONS)[: args.limit or None]
         directory = ncp_kb() if args.spawn else args.kb

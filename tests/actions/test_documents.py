@@ -72,6 +72,13 @@ def test_validity_question_without_any_document_asks_which(knowledge: KnowledgeP
     assert "您想了解哪项政策" in result.text
 
 
+def test_validity_question_naming_a_measure_finds_the_document_that_has_it(knowledge: KnowledgeProvider) -> None:
+    # no title word is named, but only the 2022 relief notice speaks of 欠费不停供: it expired
+    result = run(ActionAnswerValidity(knowledge), tracker("水电气欠费不停供的政策还执行不", "ask_validity"))
+    assert "【失效】" in result.text and "青政办发〔2022〕11号" in result.text, result.text
+    assert result.payload["doc_ids"][0] == "qh-notice-covid-smb-relief-2022"
+
+
 def test_interpretation_of_the_current_policy_shows_its_opening(knowledge: KnowledgeProvider) -> None:
     result = run(
         ActionAnswerInterpretation(knowledge),
