@@ -140,7 +140,8 @@ def validity_text(doc: Document, replacement: Document | None) -> str:
         lines.append("；".join(dates) + "。")
     notice = status_notice(doc, replacement)
     if notice:
-        lines.append(notice.removeprefix("注意："))
+        # no quote follows a validity reply: the document's contents, not "以下内容", are what no longer apply
+        lines.append(notice.removeprefix("注意：").replace("以下内容", "其内容"))
     elif doc.validity is Validity.CURRENT:
         lines.append("该文件现行有效，可以作为办事依据。")
     elif doc.validity is Validity.UNSET:

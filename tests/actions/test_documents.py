@@ -76,6 +76,7 @@ def test_validity_question_naming_a_measure_finds_the_document_that_has_it(knowl
     # no title word is named, but only the 2022 relief notice speaks of 欠费不停供: it expired
     result = run(ActionAnswerValidity(knowledge), tracker("水电气欠费不停供的政策还执行不", "ask_validity"))
     assert "【失效】" in result.text and "青政办发〔2022〕11号" in result.text, result.text
+    assert "其内容不再执行" in result.text and "以下内容" not in result.text  # nothing is quoted below
     assert result.payload["doc_ids"][0] == "qh-notice-covid-smb-relief-2022"
 
 
