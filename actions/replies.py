@@ -66,17 +66,19 @@ def source_lines(citation: Citation, label: str = "出处") -> list[str]:
     return lines
 
 
-def status_notice(doc: Document, replacement: Document | None) -> str:
-    """A warning for a document that is no longer (fully) in force; empty for a current one."""
+def status_notice(doc: Document, replacement: Document | None, quoted: bool = True) -> str:
+    """A warning for a document that is no longer (fully) in force; empty for a current one. ``quoted``: a quote
+    of it follows ("以下内容"); a validity reply quotes nothing, so it speaks of the document's contents."""
+    contents = "以下内容" if quoted else "其内容"
     if doc.validity.is_retired:
         state = "已废止" if doc.validity is Validity.REPEALED else "已失效"
         if replacement is not None:
             current = title_of(replacement)
-            return f"注意：{title_of(doc)}{state}，以下内容不再执行，仅供了解历史规定。现行规定请以{current}为准。"
-        return f"注意：{title_of(doc)}{state}，以下内容不再执行，仅供参考。"
+            return f"注意：{title_of(doc)}{state}，{contents}不再执行，仅供了解历史规定。现行规定请以{current}为准。"
+        return f"注意：{title_of(doc)}{state}，{contents}不再执行，仅供参考。"
     if doc.validity is Validity.AMENDED:
         newer = f"{title_of(replacement)}" if replacement is not None else "后续文件"
-        return f"注意：{title_of(doc)}的部分条款已被{newer}修改，以下内容可能已经调整，请以修改后的规定为准。"
+        return f"注意：{title_of(doc)}的部分条款已被{newer}修改，{contents}可能已经调整，请以修改后的规定为准。"
     if doc.validity is Validity.PENDING:
         start = chinese_date(doc.effective_date)
         return f"注意：{title_of(doc)}尚未生效" + (f"，自{start}起施行。" if start else "。")
@@ -138,10 +140,9 @@ def validity_text(doc: Document, replacement: Document | None) -> str:
         dates.append(f"{label}：{chinese_date(doc.expiry_date)}")
     if dates:
         lines.append("；".join(dates) + "。")
-    notice = status_notice(doc, replacement)
+    notice = status_notice(doc, replacement, quoted=False)
     if notice:
-        # no quote follows a validity reply: the document's contents, not "以下内容", are what no longer apply
-        lines.append(notice.removeprefix("注意：").replace("以下内容", "其内容"))
+        lines.append(notice.removeprefix("注意："))
     elif doc.validity is Validity.CURRENT:
         lines.append("该文件现行有效，可以作为办事依据。")
     elif doc.validity is Validity.UNSET:

@@ -330,7 +330,8 @@ def main() -> int:
         measured = ask_colloquial(args.rasa_url, colloquial, misses) if colloquial else {}
     for key, values in measured.items():
         print(f"colloquial sample through Rasa | {key} | {json.dumps(values, ensure_ascii=False)}")
-    print("\n".join(misses or []))
+    if misses:
+        print("\n".join(misses))
     if run_ncp:
         questions = load_questions(QUESTIONS)[: args.limit or None]
         directory = ncp_kb() if args.spawn else args.kb

@@ -335,7 +335,7 @@ def _names_the_subject(context: SpanContext, span: Span) -> bool:
 
 
 # a part that says what is *not* done ("（二）不予受理事项", "不属于补贴范围") answers the negative question only
-_NEGATION = "不予以|不予|不得|不属于|不纳入|不在|不能|不可|不再|禁止"
+_NEGATION = re.compile("不予以|不予|不得|不属于|不纳入|不在|不能|不可|不再|禁止")
 _ASKS_NEGATIVE = re.compile(r"不|没|无|非|禁止|除外")
 # only a question asking *which* or *what* ("受理哪些事项"): one asking whether ("打官司的事12345受理吗") may well be
 # answered no
@@ -343,16 +343,19 @@ _ASKS_WHICH = re.compile(r"哪|什么|多少|几")
 _ASKS_WHETHER = re.compile(r"吗|是否|能否|可否|是不是")
 
 
+def asks_which(question: str) -> bool:
+    """Whether the question asks which or what, and nothing negative nor whether."""
+    negative_or_whether = _ASKS_NEGATIVE.search(question) or _ASKS_WHETHER.search(question)
+    return bool(_ASKS_WHICH.search(question)) and not negative_or_whether
+
+
 def _negates_the_question(context: SpanContext, span: Span) -> bool:
-    """Whether the span opens by negating one of the question's words ("不予受理事项" for "12345受理哪些事项")
-    while the question asks nothing negative: it lists what is excluded, not what was asked."""
-    question = context.question
-    if _ASKS_NEGATIVE.search(question) or not _ASKS_WHICH.search(question) or _ASKS_WHETHER.search(question):
-        return False
+    """Whether the span opens by negating one of the question's words ("不予受理事项" for "12345受理哪些事项"): to a
+    which/what question (``asks_which``) it lists what is excluded, not what was asked."""
     first = context.sentences[span.passage][span.start].normal
     head = re.split(r"[。：:；;，,]", first, maxsplit=1)[0]
-    terms = [t for t in context.tokens if len(t) >= 2 and t in head]
-    return any(re.search(f"(?:{_NEGATION}){re.escape(t)}", head) for t in terms)
+    terms = [t for t in context.tokens if len(t) >= 2]
+    return any(head.startswith(t, m.end()) for m in _NEGATION.finditer(head) for t in terms)
 
 
 def extract_answer(
@@ -386,7 +389,7 @@ def extract_answer(
     scores: Sequence[float | None] = hand
     if selector is not None and context.spans:
         scores = [float(s) for s in selector.scores(span_features(context, settings.title_overlap, hand))]
-    if any(s is not None for s in scores):
+    if asks_which(context.question) and any(s is not None for s in scores):
         pairs = zip(context.spans, scores, strict=True)
         kept = [None if s is not None and _negates_the_question(context, c) else s for c, s in pairs]
         if any(s is not None for s in kept):
