@@ -174,3 +174,11 @@ def test_the_dense_model_weighs_more_when_the_words_do_not_match(
     assert retriever.word_match(formal, bm25) > 0.9
     assert retriever.dense_weight_for(formal, bm25) < 0.2
     assert retriever.dense_weight_for("火星基地", []) == retriever.mismatch_dense_weight
+
+
+def test_an_everyday_name_is_not_read_inside_another_word() -> None:
+    # 有辆车 is how people say they own a vehicle; 车位 is a parking space, and 电动汽车 stays what it is
+    normalizer = QueryNormalizer(load_synonyms())
+    assert "机动车辆" in normalizer.normalize("家里有辆车能吃低保不")
+    for question in ("小区有车位吗", "电动汽车充电桩补多少"):
+        assert "机动车辆" not in normalizer.normalize(question), question
